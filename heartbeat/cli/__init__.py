@@ -1,0 +1,25 @@
+"""The typer command line: a thin shell over the core functions.
+
+Sub-commands import their core modules when they run, so ``--help`` and
+``status`` do not pay for what only a restart, cron or verification needs.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from heartbeat.cli import notes
+
+app = typer.Typer(
+    name="heartbeat",
+    help="Keeps long-running AI coding agents in tmux alive and honest, from cron.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(notes.app, name="notes")
+
+
+def main() -> None:
+    """Console-script entry point (`heartbeat`, `python -m heartbeat`)."""
+    app()

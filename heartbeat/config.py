@@ -1,0 +1,237 @@
+"""Settings: flags, then environment, then the TOML file, then defaults.
+
+One function owns each location (llm's ``user_dir()``): ``config_path``,
+``default_notes_dir``, ``default_state_dir``, ``codex_home``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import pathlib
+import shlex
+import shutil
+import typing as t
+
+from heartbeat.errors import ConfigError
+
+#: Where each setting may come from, highest first.
+SOURCES = ("flag", "env", "config", "default")
+
+ENV = {
+    "notes_dir": "HEARTBEAT_NOTES_DIR",
+    "socket": "HEARTBEAT_SOCKET",
+    "state_dir": "HEARTBEAT_STATE_DIR",
+    "notify": "HEARTBEAT_NOTIFY",
+    "codex_home": "CODEX_HOME",
+    "ping_url": "HEARTBEAT_PING_URL",
+    "timezone": "HEARTBEAT_TZ",
+}
+
+
+@dataclasses.dataclass
+class Settings:
+    """Every setting of a run, with where each came from in ``sources``."""
+
+    notes_dir: pathlib.Path
+    socket: pathlib.Path
+    state_dir: pathlib.Path
+    codex_home: pathlib.Path
+    notify: list[str] | None = None
+    timezone: str | None = None
+    ping_url: str | None = None
+    config_file: pathlib.Path | None = None
+    #: Earlier notes whose active sessions are still watched and carried over.
+    days: int = 2
+    stall_minutes: float = 20.0
+    read_exit_seconds: float = 120.0
+    max_restarts_per_hour: int = 3
+    backoff_minutes: float = 1.0
+    backoff_cap_minutes: float = 16.0
+    healthy_reset_minutes: float = 60.0
+    max_restarts_per_check: int = 3
+    rate_limit_margin_minutes: float = 2.0
+    rate_limit_backoff_minutes: float = 5.0
+    rate_limit_backoff_cap_minutes: float = 120.0
+    second_look_seconds: float = 2.0
+    path_prefix: str = "/opt/homebrew/bin:/usr/local/bin"
+    auto_ralph: bool = False
+    notify_timeout: float = 10.0
+    capture_lines: int = 200
+    log_bytes_per_check: int = 4 * 1024 * 1024
+    cron_grace_minutes: float = 5.0
+    signatures: list[dict[str, t.Any]] = dataclasses.field(default_factory=list)
+    sources: dict[str, str] = dataclasses.field(default_factory=dict)
+
+    @property
+    def codex_log(self) -> pathlib.Path:
+        return self.codex_home / "log" / "codex-tui.log"
+
+    def describe(self) -> list[tuple[str, str, str]]:
+        """(setting, value, source) rows for ``heartbeat config show``."""
+        rows = []
+        for field in dataclasses.fields(self):
+            if field.name in {"sources"}:
+                continue
+            value = getattr(self, field.name)
+            if field.name == "notify":
+                shown = "off" if value is None else shlex.join(value)
+            elif field.name == "signatures":
+                shown = f"{len(value)} extra"
+            else:
+                shown = "" if value is None else str(value)
+            rows.append((field.name, shown, self.sources.get(field.name, "default")))
+        return rows
+
+
+def expand(value: str | os.PathLike[str]) -> pathlib.Path:
+    """A path with ``~`` and environment variables expanded (typer does neither)."""
+    return pathlib.Path(os.path.expandvars(os.path.expanduser(os.fspath(value))))
+
+
+def _home(env: t.Mapping[str, str]) -> pathlib.Path:
+    return pathlib.Path(env.get("HOME") or os.path.expanduser("~"))
+
+
+def config_path(env: t.Mapping[str, str]) -> pathlib.Path:
+    """``HEARTBEAT_CONFIG``, else ``$XDG_CONFIG_HOME/heartbeat/config.toml``."""
+    if env.get("HEARTBEAT_CONFIG"):
+        return expand(env["HEARTBEAT_CONFIG"])
+    base = env.get("XDG_CONFIG_HOME") or str(_home(env) / ".config")
+    return pathlib.Path(base) / "heartbeat" / "config.toml"
+
+
+def default_notes_dir(env: t.Mapping[str, str]) -> pathlib.Path:
+    """``~/.openclaw/workspace/memory`` where it exists, else ``./memory``."""
+    openclaw = _home(env) / ".openclaw" / "workspace" / "memory"
+    return openclaw if openclaw.is_dir() else pathlib.Path.cwd() / "memory"
+
+
+def default_state_dir(env: t.Mapping[str, str]) -> pathlib.Path:
+    base = env.get("XDG_STATE_HOME") or str(_home(env) / ".local" / "state")
+    return pathlib.Path(base) / "heartbeat"
+
+
+def default_socket(env: t.Mapping[str, str]) -> pathlib.Path:
+    return _home(env) / ".tmux" / "sock"
+
+
+def codex_home(env: t.Mapping[str, str]) -> pathlib.Path:
+    """``CODEX_HOME`` when set, else ``~/.codex`` (where codex keeps auth and logs)."""
+    return expand(env["CODEX_HOME"]) if env.get("CODEX_HOME") else _home(env) / ".codex"
+
+
+def default_notify(env: t.Mapping[str, str]) -> list[str] | None:
+    """``openclaw system event --text MSG --mode now`` when openclaw is on PATH."""
+    if shutil.which("openclaw", path=env.get("PATH")):
+        return ["openclaw", "system", "event", "--text", "{message}", "--mode", "now"]
+    return None
+
+
+def parse_notify(value: str, where: str) -> list[str] | None:
+    """A notify command string as an argument list; empty turns notification off."""
+    if not value.strip():
+        return None
+    try:
+        argv = shlex.split(value)
+    except ValueError as error:
+        raise ConfigError(f"{where}: the notify command cannot be split ({error}); fix its quotes")
+    return argv
+
+
+PATH_KEYS = {"notes_dir", "socket", "state_dir", "codex_home"}
+
+
+def _coerce(key: str, value: object, where: str) -> object:
+    fields = {f.name: f for f in dataclasses.fields(Settings)}
+    if key not in fields or key in {"sources", "config_file"}:
+        known = ", ".join(sorted(k for k in fields if k not in {"sources", "config_file"}))
+        raise ConfigError(f"{where}: unknown setting {key!r}; known settings: {known}")
+    if key in PATH_KEYS:
+        if not isinstance(value, str) or not value:
+            raise ConfigError(f"{where}: {key} must be a path string")
+        return expand(value)
+    if key == "notify":
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return value or None
+        if isinstance(value, str):
+            return parse_notify(value, where)
+        raise ConfigError(f"{where}: notify must be a command string or a list of strings")
+    if key == "signatures":
+        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+            raise ConfigError(f"{where}: signatures must be a list of tables ([[signatures]])")
+        return value
+    default = getattr(Settings, key, None)
+    expected: type = type(default) if default is not None else str
+    if expected is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where}: {key} must be true or false, not {value!r}")
+        return value
+    if expected in (int, float):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(f"{where}: {key} must be a number, not {value!r}")
+        if value < 0:
+            raise ConfigError(f"{where}: {key} must not be negative")
+        return expected(value)
+    if not isinstance(value, str):
+        raise ConfigError(f"{where}: {key} must be a string, not {value!r}")
+    return value
+
+
+def read_config_file(path: pathlib.Path) -> dict[str, t.Any]:
+    """The TOML file's settings; {} when it does not exist. Raises ConfigError."""
+    import tomllib
+
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return {}
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot be read ({error.strerror})") from None
+    try:
+        parsed = tomllib.loads(data.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: not valid TOML ({error}); fix the file") from None
+    table = parsed.get("heartbeat", parsed)
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [heartbeat] must be a table")
+    return table
+
+
+def load_settings(
+    flags: t.Mapping[str, object] | None = None,
+    env: t.Mapping[str, str] | None = None,
+) -> Settings:
+    """Resolve every setting: flags, then environment, then the file, then defaults.
+
+    Raises ConfigError naming the key (and file) of any setting that cannot be used.
+    """
+    env = os.environ if env is None else env
+    flags = {k: v for k, v in (flags or {}).items() if v is not None}
+    sources: dict[str, str] = {}
+    cfg_path = config_path(env)
+    file_values = read_config_file(cfg_path)
+    values: dict[str, object] = {
+        "notes_dir": default_notes_dir(env),
+        "socket": default_socket(env),
+        "state_dir": default_state_dir(env),
+        "codex_home": codex_home(env),
+        "notify": default_notify(env),
+    }
+    for key, value in file_values.items():
+        values[key] = _coerce(key, value, f"{cfg_path}: {key}")
+        sources[key] = f"config {cfg_path}"
+    for key, var in ENV.items():
+        if var in env and (env[var] or key == "notify"):
+            if key == "notify":
+                values[key] = parse_notify(env[var], var)
+            else:
+                values[key] = _coerce(key, env[var], var)
+            sources[key] = f"env {var}"
+    for key, value in flags.items():
+        values[key] = _coerce(key, value, f"--{key.replace('_', '-')}")
+        sources[key] = "flag"
+    values["config_file"] = cfg_path if cfg_path.exists() else None
+    settings = Settings(**values)  # type: ignore[arg-type]
+    settings.sources = sources
+    return settings

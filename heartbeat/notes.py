@@ -1,0 +1,220 @@
+"""The `heartbeat notes` operations over memory_schema, as typed core functions."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import typing as t
+
+import memory_schema as ms
+
+from heartbeat.errors import UsageError
+
+if t.TYPE_CHECKING:
+    import pathlib
+
+    import pendulum
+
+    from heartbeat.config import Settings
+
+
+@dataclasses.dataclass
+class NotesResult:
+    notes: list[pathlib.Path]
+    entries: list[ms.Entry]
+    problems: list[ms.Problem]
+    message: str = ""
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "notes": [str(p) for p in self.notes],
+            "entries": [e.to_json() for e in self.entries],
+            "problems": [p.to_json() for p in self.problems],
+        }
+
+
+def permission_problems(settings: Settings, notes: list[pathlib.Path]) -> list[ms.Problem]:
+    """Notes (or the folder) writable by others: the heartbeat runs nothing from them."""
+    problems = []
+    folder = ms.loose_permissions(settings.notes_dir)
+    if folder:
+        problems.append(ms.Problem(settings.notes_dir, 0, folder))
+    for path in notes:
+        reason = ms.loose_permissions(path)
+        if reason:
+            problems.append(ms.Problem(path, 0, reason))
+    return problems
+
+
+def list_entries(settings: Settings, date: datetime.date) -> NotesResult:
+    """Every entry read from the notes of *date* and the days before, and the problems."""
+    collection = _collect(settings, date)
+    problems = collection.problems + permission_problems(settings, collection.notes)
+    return NotesResult(collection.notes, collection.entries, problems)
+
+
+def _collect(settings: Settings, date: datetime.date) -> ms.Collection:
+    try:
+        return ms.collect(settings.notes_dir, date, settings.days)
+    except ms.NoteError as error:
+        raise UsageError(str(error)) from None
+
+
+def _stamp(now: pendulum.DateTime) -> str:
+    return now.format("YYYY-MM-DD HH:mm")
+
+
+def today_path(settings: Settings, date: datetime.date) -> pathlib.Path:
+    return ms.note_path(settings.notes_dir, date)
+
+
+def add(
+    settings: Settings,
+    date: datetime.date,
+    now: pendulum.DateTime,
+    name: str,
+    command: str,
+    directory: str | None = None,
+) -> NotesResult:
+    """Add a canonical entry to the note of *date* (created when missing).
+
+    Raises UsageError for a name tmux cannot hold, an empty command, or a name
+    that is already active in the notes.
+    """
+    if not ms.is_valid_name(name):
+        raise UsageError(
+            f"session name {name!r} cannot be used: use only letters, digits, '_' and '-'"
+        )
+    collection = _collect(settings, date)
+    existing = collection.get(name)
+    if existing is not None and existing.active:
+        raise UsageError(
+            f"{name!r} is already listed as active at {existing.source}; "
+            f"pick another name or run `heartbeat notes remove {name}` first"
+        )
+    path = today_path(settings, date)
+    try:
+        ms.edit_note(
+            path,
+            lambda note: ms.add_entry(note, name, command, started=_stamp(now), dir=directory),
+            create=ms.new_note_text(date.isoformat()),
+        )
+    except ms.InvalidEntry as error:
+        raise UsageError(str(error)) from None
+    return NotesResult([path], [], [], f"added {name} to {path}")
+
+
+def change(
+    settings: Settings,
+    date: datetime.date,
+    name: str,
+    status: str,
+    *,
+    until: str | None = None,
+) -> NotesResult:
+    """Set *name*'s status in the note of *date*.
+
+    A canonical entry in that note gets its status word updated in place. An
+    entry written by the user (or in an earlier note) is never reworded: a
+    canonical entry with the new status is added to the note instead, and the
+    later mention overrides the earlier one.
+    """
+    collection = _collect(settings, date)
+    entry = collection.get(name)
+    if entry is None:
+        raise ms.EntryNotFound(name, f"the notes of {date.isoformat()} and the days before")
+    path = today_path(settings, date)
+
+    def transform(note: ms.ParsedNote) -> str:
+        mentions = note.entries_named(name)
+        if mentions and mentions[-1].canonical:
+            return ms.set_status(note, name, status, until=until)
+        return ms.add_entry(
+            note,
+            name,
+            entry.command,
+            status,
+            started=entry.started,
+            dir=entry.dir,
+            until=until,
+        )
+
+    ms.edit_note(path, transform, create=ms.new_note_text(date.isoformat()))
+    return NotesResult([path], [], [], f"{name} is now {status} in {path}")
+
+
+def remove(settings: Settings, date: datetime.date, name: str) -> NotesResult:
+    """Take *name* out of the note of *date*.
+
+    When an earlier note still lists it as active, a struck-through mention is
+    left instead so that the check does not carry it back.
+    """
+    collection = _collect(settings, date)
+    if collection.get(name) is None:
+        raise ms.EntryNotFound(name, f"the notes of {date.isoformat()} and the days before")
+    path = today_path(settings, date)
+    earlier = [
+        e for e in collection.all_entries if e.name == name and e.file != path and e.active
+    ]
+
+    def transform(note: ms.ParsedNote) -> str:
+        text = ms.remove_entry(note, name) if note.entries_named(name) else note.text.text
+        if earlier:
+            reparsed = ms.parse_note(text, note.path)
+            marker = f"- ~~`{name}`~~ — removed{reparsed.text.newline}"
+            return _insert_line(reparsed, marker)
+        return text
+
+    ms.edit_note(path, transform, create=ms.new_note_text(date.isoformat()))
+    return NotesResult([path], [], [], f"removed {name} from {path}")
+
+
+def _insert_line(note: ms.ParsedNote, line: str) -> str:
+    sections = note.active_sections
+    lines = list(note.text.lines)
+    if sections:
+        section = sections[-1]
+        index = section.end
+        while index - 1 > section.start and not note.text.bare(index - 1).strip():
+            index -= 1
+        lines.insert(index, line)
+    else:
+        nl = note.text.newline
+        if lines and not lines[-1].endswith("\n"):
+            lines[-1] += nl
+        lines.extend([nl, f"## {ms.SECTION_TITLE}{nl}", nl, line])
+    return "".join(lines) if not note.text.bom else "\ufeff" + "".join(lines)
+
+
+def resume(
+    settings: Settings, date: datetime.date, now: pendulum.DateTime, name: str
+) -> NotesResult:
+    """Clear a pause, an auth block or a give-up of *name*, in the notes and the state.
+
+    The note's entry goes back to ``running`` (when it says otherwise) and the
+    state forgets the block, the hold and the restart history, so that the next
+    check watches and, if needed, restarts the session again.
+    """
+    from heartbeat.state import load_state, save_state
+
+    collection = _collect(settings, date)
+    entry = collection.get(name)
+    if entry is None:
+        raise ms.EntryNotFound(name, f"the notes of {date.isoformat()} and the days before")
+    result = NotesResult([], [], [], f"{name} resumed")
+    if entry.status != "running" or entry.until:
+        result = change(settings, date, name, "running")
+        result.message = f"{name} resumed in {result.notes[0]}"
+    state = load_state(settings.state_dir)
+    if name in state.sessions:
+        session = state.sessions[name]
+        session.blocked = None
+        session.hold_until = None
+        session.hold_reason = None
+        session.restarts = []
+        session.rate_limit_attempts = 0
+        session.notified = None
+        warning = save_state(settings.state_dir, state, now.timestamp())
+        if warning:
+            raise UsageError(warning)
+    return result

@@ -1,0 +1,156 @@
+"""Persistent state between checks: restart history, holds, notices, log offsets.
+
+Kept as one JSON file in the state folder, written atomically and bounded in
+size. A corrupt file is moved aside with a warning and the check goes on from
+a fresh state (never fatal).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import os
+import pathlib
+import typing as t
+
+log = logging.getLogger(__name__)
+
+STATE_FILE = "state.json"
+VERSION = 1
+#: Forget sessions not seen in the notes for this long (seconds).
+FORGET_AFTER = 7 * 24 * 3600
+MAX_LOG_EVENTS = 50
+MAX_SESSIONS = 500
+
+
+@dataclasses.dataclass
+class SessionState:
+    """What the heartbeat remembers about one session name."""
+
+    restarts: list[float] = dataclasses.field(default_factory=list)
+    healthy_since: float | None = None
+    hold_until: float | None = None
+    hold_reason: str | None = None
+    rate_limit_attempts: int = 0
+    blocked: str | None = None
+    notified: str | None = None
+    diagnosis: str | None = None
+    incarnation: str | None = None
+    verified: str | None = None
+    restarted_at: float | None = None
+    failures: int = 0
+    seen: float = 0.0
+    detail: str | None = None
+
+
+@dataclasses.dataclass
+class LogEvent:
+    time: float
+    kind: str
+    line: str
+
+
+@dataclasses.dataclass
+class State:
+    sessions: dict[str, SessionState] = dataclasses.field(default_factory=dict)
+    log_offsets: dict[str, list[int]] = dataclasses.field(default_factory=dict)
+    log_events: list[LogEvent] = dataclasses.field(default_factory=list)
+    last_check: float | None = None
+    checks: int = 0
+    incident: float | None = None
+    warnings: list[str] = dataclasses.field(default_factory=list)
+
+    def session(self, name: str) -> SessionState:
+        return self.sessions.setdefault(name, SessionState())
+
+    def to_json(self) -> dict[str, t.Any]:
+        data = dataclasses.asdict(self)
+        data.pop("warnings")
+        data["version"] = VERSION
+        return data
+
+    def prune(self, now: float) -> None:
+        """Bound the state: old restarts, old events, forgotten sessions."""
+        for session in self.sessions.values():
+            session.restarts = [r for r in session.restarts if now - r < 3600][-20:]
+        stale = [n for n, s in self.sessions.items() if now - s.seen > FORGET_AFTER]
+        for name in stale:
+            del self.sessions[name]
+        if len(self.sessions) > MAX_SESSIONS:
+            keep = sorted(self.sessions.items(), key=lambda kv: kv[1].seen)[-MAX_SESSIONS:]
+            self.sessions = dict(keep)
+        self.log_events = self.log_events[-MAX_LOG_EVENTS:]
+        for event in self.log_events:
+            event.line = event.line[:500]
+        if len(self.log_offsets) > 20:
+            self.log_offsets = dict(list(self.log_offsets.items())[-20:])
+
+
+def state_path(state_dir: pathlib.Path) -> pathlib.Path:
+    return state_dir / STATE_FILE
+
+
+def load_state(state_dir: pathlib.Path) -> State:
+    """Read the state; a missing file is a fresh state, a corrupt one is moved aside."""
+    path = state_path(state_dir)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return State()
+    except OSError as error:
+        state = State()
+        state.warnings.append(f"{path}: cannot be read ({error.strerror}); starting afresh")
+        return state
+    try:
+        data = json.loads(raw)
+        if not isinstance(data, dict):
+            raise TypeError("not an object")
+        return _from_json(data)
+    except (ValueError, TypeError, KeyError, AttributeError) as error:
+        aside = path.with_name(f"{STATE_FILE}.corrupt")
+        try:
+            os.replace(path, aside)
+            moved = f"moved to {aside}"
+        except OSError:
+            moved = "left in place"
+        message = f"{path}: corrupt state ({error}); {moved}, starting afresh"
+        log.warning(message)
+        state = State()
+        state.warnings.append(message)
+        return state
+
+
+def _from_json(data: dict[str, t.Any]) -> State:
+    fields = {f.name for f in dataclasses.fields(SessionState)}
+    sessions = {
+        str(name): SessionState(**{k: v for k, v in value.items() if k in fields})
+        for name, value in (data.get("sessions") or {}).items()
+    }
+    events = [LogEvent(**e) for e in data.get("log_events") or []]
+    offsets = {str(k): [int(x) for x in v] for k, v in (data.get("log_offsets") or {}).items()}
+    last = data.get("last_check")
+    return State(
+        sessions=sessions,
+        log_offsets=offsets,
+        log_events=events,
+        last_check=float(last) if last is not None else None,
+        checks=int(data.get("checks") or 0),
+        incident=data.get("incident"),
+    )
+
+
+def save_state(state_dir: pathlib.Path, state: State, now: float) -> str | None:
+    """Write the state atomically; return a warning instead of raising on failure."""
+    from memory_schema import atomic_write
+
+    state.prune(now)
+    try:
+        state_dir.mkdir(parents=True, exist_ok=True)
+        data = json.dumps(state.to_json(), indent=1, sort_keys=True).encode()
+        atomic_write(state_path(state_dir), data, mode=0o600)
+    except OSError as error:
+        message = f"{state_path(state_dir)}: cannot be written ({error.strerror}); state not saved"
+        log.warning(message)
+        return message
+    return None

@@ -1,0 +1,74 @@
+"""memory_schema: read and safely edit OpenClaw daily notes (``memory/YYYY-MM-DD.md``).
+
+A library that stands alone: it knows the notes and nothing of tmux.
+"""
+
+from __future__ import annotations
+
+from memory_schema.edit import (
+    NotCanonical,
+    add_entry,
+    append_log,
+    new_note_text,
+    remove_entry,
+    set_status,
+)
+from memory_schema.errors import ConcurrentEditError, EntryNotFound, NoteError, NoteReadError
+from memory_schema.files import (
+    Collection,
+    atomic_write,
+    collect,
+    daily_notes,
+    edit_note,
+    loose_permissions,
+    note_date,
+    note_path,
+    read_note,
+    today,
+)
+from memory_schema.model import (
+    SECTION_TITLE,
+    STATUS_WORDS,
+    Entry,
+    Problem,
+    Section,
+    is_valid_name,
+)
+from memory_schema.parse import ParsedNote, TmuxNew, parse_note, parse_tmux_new
+from memory_schema.render import InvalidEntry, code_span, render_entry
+
+__all__ = [
+    "SECTION_TITLE",
+    "STATUS_WORDS",
+    "Collection",
+    "ConcurrentEditError",
+    "Entry",
+    "EntryNotFound",
+    "InvalidEntry",
+    "NotCanonical",
+    "NoteError",
+    "NoteReadError",
+    "ParsedNote",
+    "Problem",
+    "Section",
+    "TmuxNew",
+    "add_entry",
+    "append_log",
+    "atomic_write",
+    "code_span",
+    "collect",
+    "daily_notes",
+    "edit_note",
+    "is_valid_name",
+    "loose_permissions",
+    "new_note_text",
+    "note_date",
+    "note_path",
+    "parse_note",
+    "parse_tmux_new",
+    "read_note",
+    "remove_entry",
+    "render_entry",
+    "set_status",
+    "today",
+]

@@ -1,0 +1,97 @@
+"""The canonical form of an entry, which the reader round-trips exactly."""
+
+from __future__ import annotations
+
+import re
+
+from memory_schema.errors import NoteError
+from memory_schema.model import SECTION_TITLE, STATUS_WORDS, is_valid_name
+
+
+class InvalidEntry(NoteError):
+    """An entry that cannot be written in the canonical form."""
+
+
+def code_span(text: str) -> str:
+    """Render *text* as a CommonMark code span that reads back as *text*.
+
+    Uses a backtick run longer than any inside the text, padded with a space
+    where the text starts or ends with a backtick or is wrapped in spaces.
+    """
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = text.startswith("`") or text.endswith("`") or (
+        text.startswith(" ") and text.endswith(" ") and text.strip(" ") != ""
+    )
+    space = " " if pad else ""
+    return f"{fence}{space}{text}{space}{fence}"
+
+
+def _check_field(label: str, value: str) -> None:
+    if "\n" in value or "\r" in value:
+        raise InvalidEntry(f"the {label} contains a line break; put it on one line")
+    if "·" in value:
+        raise InvalidEntry(f"the {label} contains '·', which separates fields; remove it")
+
+
+def render_head(
+    name: str,
+    status: str = "running",
+    *,
+    started: str | None = None,
+    dir: str | None = None,
+    until: str | None = None,
+) -> str:
+    """The first line of a canonical entry, without its line ending."""
+    if not is_valid_name(name):
+        raise InvalidEntry(
+            f"session name {name!r} cannot be used: use only letters, digits, '_' and '-'"
+        )
+    if status not in STATUS_WORDS:
+        raise InvalidEntry(f"unknown status {status!r}; use one of {', '.join(STATUS_WORDS)}")
+    head = f"- `{name}` — {status}"
+    if started:
+        _check_field("start time", started)
+        head += f" · started {started}"
+    if dir:
+        _check_field("folder", dir)
+        if dir.strip() != dir:
+            raise InvalidEntry("the folder starts or ends with spaces; remove them")
+        head += f" · dir {code_span(dir)}"
+    if until:
+        _check_field("pause end", until)
+        head += f" · until {until}"
+    return head
+
+
+def render_entry(
+    name: str,
+    command: str,
+    status: str = "running",
+    *,
+    started: str | None = None,
+    dir: str | None = None,
+    until: str | None = None,
+    newline: str = "\n",
+) -> list[str]:
+    """The canonical entry's lines, each ending in *newline*.
+
+    Raises InvalidEntry for what the canonical form cannot hold: a bad name,
+    an unknown status, an empty command or one with a line break.
+    """
+    if "\n" in command or "\r" in command:
+        raise InvalidEntry("the command contains a line break; join it into one line")
+    if not command.strip():
+        raise InvalidEntry("the command is empty; give the command the session runs")
+    if command.strip() != command:
+        raise InvalidEntry("the command starts or ends with spaces; remove them")
+    head = render_head(name, status, started=started, dir=dir, until=until)
+    return [head + newline, f"  - command: {code_span(command)}" + newline]
+
+
+def render_section(entries: list[list[str]], newline: str = "\n") -> list[str]:
+    """A new Active Long-Running Processes section holding *entries*."""
+    lines = [f"## {SECTION_TITLE}{newline}", newline]
+    for entry in entries:
+        lines.extend(entry)
+    return lines
