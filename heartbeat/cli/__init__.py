@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from heartbeat.cli import notes
+from heartbeat.cli import cron, notes
 
 app = typer.Typer(
     name="heartbeat",
@@ -18,6 +18,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(notes.app, name="notes")
+app.add_typer(cron.app, name="cron")
 
 
 def main() -> None:
