@@ -135,7 +135,9 @@ def parse_notify(value: str, where: str) -> list[str] | None:
     try:
         argv = shlex.split(value)
     except ValueError as error:
-        raise ConfigError(f"{where}: the notify command cannot be split ({error}); fix its quotes")
+        raise ConfigError(
+            f"{where}: the notify command cannot be split ({error}); fix its quotes"
+        ) from None
     return argv
 
 

@@ -7,7 +7,6 @@ import datetime
 import typing as t
 
 import memory_schema as ms
-
 from heartbeat.errors import UsageError
 
 if t.TYPE_CHECKING:
@@ -153,9 +152,7 @@ def remove(settings: Settings, date: datetime.date, name: str) -> NotesResult:
     if collection.get(name) is None:
         raise ms.EntryNotFound(name, f"the notes of {date.isoformat()} and the days before")
     path = today_path(settings, date)
-    earlier = [
-        e for e in collection.all_entries if e.name == name and e.file != path and e.active
-    ]
+    earlier = [e for e in collection.all_entries if e.name == name and e.file != path and e.active]
 
     def transform(note: ms.ParsedNote) -> str:
         text = ms.remove_entry(note, name) if note.entries_named(name) else note.text.text

@@ -49,8 +49,7 @@ def today(tz: str | None = None) -> datetime.date:
     """Today's date in timezone *tz* (an IANA name; None for the local zone)."""
     import pendulum
 
-    zone = pendulum.timezone(tz) if tz else pendulum.local_timezone()
-    now = pendulum.now(zone)
+    now = pendulum.now(tz) if tz else pendulum.now()
     return datetime.date(now.year, now.month, now.day)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from heartbeat.cli import cron, notes
+from heartbeat.cli import check, cron, notes
 
 app = typer.Typer(
     name="heartbeat",
@@ -17,6 +17,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.command("check")(check.check_command)
+app.command("status")(check.status_command)
+app.command("verify")(check.verify_command)
 app.add_typer(notes.app, name="notes")
 app.add_typer(cron.app, name="cron")
 

@@ -100,3 +100,19 @@ def parse_date(value: str | None, settings: Settings) -> datetime.date:
 
 def emit_json(data: object) -> None:
     sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+
+
+def self_watch_line(settings: Settings, now: pendulum.DateTime) -> str | None:
+    """One sentence on whether the cron heartbeat itself keeps its schedule."""
+    try:
+        from heartbeat import cron
+    except ImportError:  # pragma: no cover - cron support is part of the package
+        return None
+    watch = getattr(cron, "self_watch", None)
+    if watch is None:
+        return None
+    try:
+        result = watch(settings, now)
+    except HeartbeatError as error:
+        return f"cron: {error}"
+    return str(getattr(result, "message", result))

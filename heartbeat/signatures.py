@@ -1,0 +1,180 @@
+"""The troubleshooting signatures: a table shipped as data, matched line by line."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import functools
+import importlib.resources
+import re
+import typing as t
+
+from heartbeat.errors import ConfigError
+
+KINDS = (
+    "auth",
+    "rate_limit",
+    "retry",
+    "finish",
+    "summary_completed",
+    "summary_failed",
+    "prompt",
+)
+ANSI_RE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07|\r")
+
+SECRET_PATTERNS = (
+    (re.compile(r"\bsk-(?:proj-|ant-)?[A-Za-z0-9_-]{6,}"), "sk-[REDACTED]"),
+    (re.compile(r"\b[Bb]earer\s+[A-Za-z0-9._~+/=-]{6,}"), "Bearer [REDACTED]"),
+    (re.compile(r"\bgh[opsur]_[A-Za-z0-9]{6,}"), "gh_[REDACTED]"),
+    (re.compile(r"\bgithub_pat_[A-Za-z0-9_]{10,}"), "github_pat_[REDACTED]"),
+    (re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{6,}"), "xox-[REDACTED]"),
+    (re.compile(r"\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]*\.?[A-Za-z0-9_-]*"), "[REDACTED-JWT]"),
+    (
+        re.compile(
+            r"(?i)\b((?:api[_-]?key|access[_-]?token|refresh[_-]?token|id[_-]?token|"
+            r"secret|password|passwd)[\"']?\s*[:=]\s*[\"']?)[^\s\"',}]{4,}"
+        ),
+        r"\1[REDACTED]",
+    ),
+)
+
+
+def redact(text: str) -> str:
+    """Replace API keys, bearer tokens and similar secrets by markers."""
+    for pattern, replacement in SECRET_PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def clean(line: str) -> str:
+    """A line without ANSI escapes and carriage returns."""
+    return ANSI_RE.sub("", line)
+
+
+@dataclasses.dataclass(frozen=True)
+class Signature:
+    name: str
+    kind: str
+    pattern: re.Pattern[str]
+    where: str = "both"
+
+
+@dataclasses.dataclass(frozen=True)
+class Match:
+    signature: Signature
+    line: str
+    groups: dict[str, str]
+
+    @property
+    def kind(self) -> str:
+        return self.signature.kind
+
+
+def _compile(raw: t.Mapping[str, t.Any], where: str) -> Signature:
+    for key in ("name", "kind", "pattern"):
+        if not isinstance(raw.get(key), str) or not raw[key]:
+            raise ConfigError(f"{where}: a signature needs a string {key!r}")
+    kind = raw["kind"]
+    if kind not in KINDS:
+        raise ConfigError(
+            f"{where}: signature {raw['name']!r} has unknown kind {kind!r}; "
+            f"use one of {', '.join(KINDS)}"
+        )
+    location = raw.get("where", "both")
+    if location not in {"pane", "log", "both"}:
+        raise ConfigError(f"{where}: signature {raw['name']!r}: where must be pane, log or both")
+    try:
+        pattern = re.compile(raw["pattern"])
+    except re.error as error:
+        raise ConfigError(
+            f"{where}: signature {raw['name']!r} has a bad pattern ({error}); fix the regex"
+        ) from None
+    return Signature(raw["name"], kind, pattern, location)
+
+
+@functools.cache
+def builtin() -> tuple[Signature, ...]:
+    import tomllib
+
+    text = importlib.resources.files("heartbeat").joinpath("signatures.toml").read_text("utf-8")
+    table = tomllib.loads(text)
+    return tuple(_compile(raw, "heartbeat/signatures.toml") for raw in table["signature"])
+
+
+def table(extra: t.Sequence[t.Mapping[str, t.Any]] = ()) -> tuple[Signature, ...]:
+    """The shipped signatures plus the configuration's (the configuration's first)."""
+    added = tuple(_compile(raw, "config signatures") for raw in extra)
+    return added + builtin()
+
+
+def scan(
+    lines: t.Iterable[str], signatures: t.Sequence[Signature], where: str = "pane"
+) -> list[Match]:
+    """Every match, in line order; at most one match per kind and line."""
+    found: list[Match] = []
+    for raw in lines:
+        line = clean(raw)
+        if not line.strip():
+            continue
+        kinds: set[str] = set()
+        for signature in signatures:
+            if signature.where not in ("both", where) or signature.kind in kinds:
+                continue
+            match = signature.pattern.search(line)
+            if match:
+                kinds.add(signature.kind)
+                groups = {k: v for k, v in match.groupdict().items() if v is not None}
+                found.append(Match(signature, line.strip(), groups))
+    return found
+
+
+MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+
+def parse_reset(text: str, now: datetime.datetime) -> datetime.datetime | None:
+    """The time in "try again at 3:15 PM" / "at Nov 26th, 2026 9:00 AM", in *now*'s zone.
+
+    A bare time already past is taken as tomorrow's. Returns None when the
+    text is not a time this understands.
+    """
+    text = text.strip().rstrip(".")
+    in_match = re.fullmatch(r"(\d+)\s*(second|minute|hour|day)s?", text, re.I)
+    if in_match:
+        unit = in_match.group(2).lower() + "s"
+        return now + datetime.timedelta(**{unit: int(in_match.group(1))})
+    text = re.sub(r"(\d)(st|nd|rd|th)\b", r"\1", text)
+    clock = re.search(r"(\d{1,2}):(\d{2})\s*([AaPp][Mm])?", text)
+    if not clock:
+        return None
+    hour, minute = int(clock.group(1)), int(clock.group(2))
+    meridiem = (clock.group(3) or "").lower()
+    if meridiem == "pm" and hour != 12:
+        hour += 12
+    if meridiem == "am" and hour == 12:
+        hour = 0
+    if hour > 23 or minute > 59:
+        return None
+    date_part = text[: clock.start()].strip(" ,")
+    day = now.date()
+    if date_part:
+        found = re.search(r"([A-Za-z]{3})[a-z]*\.?\s+(\d{1,2}),?\s*(\d{4})?", date_part)
+        if not found or found.group(1).title() not in MONTHS:
+            return None
+        month = MONTHS.index(found.group(1).title()) + 1
+        year = int(found.group(3)) if found.group(3) else now.year
+        try:
+            day = datetime.date(year, month, int(found.group(2)))
+        except ValueError:
+            return None
+    result = now.replace(
+        year=day.year,
+        month=day.month,
+        day=day.day,
+        hour=hour,
+        minute=minute,
+        second=0,
+        microsecond=0,
+    )
+    if not date_part and result < now - datetime.timedelta(minutes=5):
+        result += datetime.timedelta(days=1)
+    return result

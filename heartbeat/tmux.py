@@ -1,0 +1,250 @@
+"""tmux, asked in a constant number of client calls whatever the number of sessions.
+
+One ``list-panes -a -F`` gives the state of every pane; one chained
+``display-message ; capture-pane ; …`` gives the output of all of them, with
+a per-pane fallback only when the chain breaks (tmux drops the rest of a chain
+when one target fails). Sessions are addressed exactly: ``=NAME`` and pane ids.
+
+This is a thin runner over the tmux binary rather than libtmux's object
+queries: every call has a timeout (a hung server must not hang cron), the
+calls are counted, and nothing else is imported at start-up.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import pathlib
+import shutil
+import subprocess
+import typing as t
+
+from heartbeat.errors import TmuxError
+
+if t.TYPE_CHECKING:
+    import libtmux
+
+SEP = "\x1f"
+FIELDS = (
+    "session_name",
+    "session_id",
+    "pane_id",
+    "pane_dead",
+    "pane_dead_status",
+    "pane_current_command",
+    "window_activity",
+    "pane_pid",
+    "session_created",
+)
+FORMAT = SEP.join("#{" + f + "}" for f in FIELDS)
+MARK = "HEARTBEAT-CAPTURE-MARK"
+TIMEOUT = 15.0
+
+ServerState = t.Literal["running", "no_server", "no_socket", "no_tmux", "error"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Pane:
+    session: str
+    session_id: str
+    pane_id: str
+    dead: bool
+    dead_status: int | None
+    command: str
+    activity: float
+    pid: int | None
+    created: float
+
+
+@dataclasses.dataclass
+class Probe:
+    """What one probe saw: the server's state, the panes per session, their output."""
+
+    server: ServerState
+    message: str = ""
+    panes: dict[str, list[Pane]] = dataclasses.field(default_factory=dict)
+    output: dict[str, str] = dataclasses.field(default_factory=dict)
+
+    def session_panes(self, name: str) -> list[Pane]:
+        return self.panes.get(name, [])
+
+
+@dataclasses.dataclass
+class Tmux:
+    """The tmux server on one socket path; counts the client processes it starts."""
+
+    socket: pathlib.Path
+    binary: str | None = None
+    calls: int = 0
+    timeout: float = TIMEOUT
+
+    @classmethod
+    def for_server(cls, server: libtmux.Server) -> Tmux:
+        """The same server as a libtmux one (its socket path or socket name)."""
+        if server.socket_path:
+            return cls(pathlib.Path(server.socket_path))
+        base = pathlib.Path(os.environ.get("TMUX_TMPDIR", "/tmp"))
+        return cls(base / f"tmux-{os.geteuid()}" / str(server.socket_name or "default"))
+
+    def _binary(self) -> str:
+        if self.binary is None:
+            found = shutil.which("tmux")
+            if not found:
+                raise TmuxError(
+                    "tmux is not on PATH; install it (apt-get install tmux / brew install tmux) "
+                    "or add its folder to path_prefix in the config"
+                )
+            self.binary = found
+        return self.binary
+
+    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """Run ``tmux -S SOCKET ARGS``; raises TmuxError when tmux cannot be run."""
+        argv = [self._binary(), "-S", str(self.socket), *args]
+        self.calls += 1
+        try:
+            return subprocess.run(
+                argv,
+                capture_output=True,
+                text=True,
+                encoding="utf-8",
+                errors="backslashreplace",
+                timeout=self.timeout,
+                stdin=subprocess.DEVNULL,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            raise TmuxError(
+                f"tmux on {self.socket} did not answer in {self.timeout:.0f} s; "
+                "the server may be stuck: check it with `tmux -S SOCKET list-sessions`"
+            ) from None
+        except OSError as error:
+            raise TmuxError(f"tmux could not be run: {error}") from None
+
+    def server_state(self, stderr: str) -> tuple[ServerState, str]:
+        if not self.socket.parent.exists():
+            return "no_socket", f"the socket's folder {self.socket.parent} does not exist"
+        if not os.path.lexists(self.socket):
+            return "no_socket", f"no tmux socket at {self.socket}"
+        if (
+            "no server running" in stderr
+            or "error connecting" in stderr
+            or "Connection refused" in stderr
+        ):
+            return "no_server", f"no tmux server is running on {self.socket}"
+        return "error", stderr.strip() or "tmux failed"
+
+    def probe(self, names: t.Collection[str] | None = None, lines: int = 200) -> Probe:
+        """List every pane (one call), then capture the panes of *names* (one chained call).
+
+        Never raises for a missing server, socket or tmux binary: those are
+        the probe's ``server`` state. *names* None captures every session.
+        """
+        try:
+            listing = self.run("list-panes", "-a", "-F", FORMAT)
+        except TmuxError as error:
+            kind: ServerState = "no_tmux" if "not on PATH" in str(error) else "error"
+            return Probe(kind, str(error))
+        if listing.returncode != 0:
+            state, message = self.server_state(listing.stderr)
+            return Probe(state, message)
+        probe = Probe("running")
+        for line in listing.stdout.splitlines():
+            pane = _parse_pane(line)
+            if pane is not None:
+                probe.panes.setdefault(pane.session, []).append(pane)
+        wanted = [
+            pane
+            for name, panes in probe.panes.items()
+            if names is None or name in names
+            for pane in panes
+        ]
+        probe.output = self.capture([p.pane_id for p in wanted], lines)
+        return probe
+
+    def capture(self, pane_ids: list[str], lines: int = 200) -> dict[str, str]:
+        """Output of each pane (joined wrapped lines, last *lines* of history)."""
+        if not pane_ids:
+            return {}
+        args: list[str] = []
+        for index, pane_id in enumerate(pane_ids):
+            if args:
+                args.append(";")
+            args += ["display-message", "-p", "-t", pane_id, f"{MARK}:{index}", ";"]
+            args += ["capture-pane", "-p", "-J", "-t", pane_id, "-S", f"-{lines}"]
+        try:
+            result = self.run(*args)
+        except TmuxError:
+            return {}
+        output: dict[str, str] = {}
+        current: int | None = None
+        chunks: dict[int, list[str]] = {}
+        for line in result.stdout.split("\n"):
+            if line.startswith(MARK + ":"):
+                try:
+                    current = int(line.split(":", 1)[1])
+                except ValueError:
+                    current = None
+                chunks[current if current is not None else -1] = []
+            elif current is not None:
+                chunks[current].append(line)
+        complete = set(chunks)
+        if result.returncode != 0 and chunks:
+            complete.discard(max(chunks))  # the chain broke at or after the last mark seen
+        for index, pane_id in enumerate(pane_ids):
+            if index in complete:
+                output[pane_id] = "\n".join(chunks[index]).rstrip("\n")
+        missing = [p for i, p in enumerate(pane_ids) if i not in complete]
+        if result.returncode != 0:
+            for pane_id in missing:
+                single = self.run("capture-pane", "-p", "-J", "-t", pane_id, "-S", f"-{lines}")
+                if single.returncode == 0:
+                    output[pane_id] = single.stdout.rstrip("\n")
+        return output
+
+    def new_session(
+        self,
+        name: str,
+        shell_command: str,
+        start_dir: str | None = None,
+        environment: t.Sequence[str] = (),
+    ) -> subprocess.CompletedProcess[str]:
+        args = ["new-session", "-d", "-s", name, "-x", "200", "-y", "50"]
+        if start_dir:
+            args += ["-c", start_dir]
+        for pair in environment:
+            args += ["-e", pair]
+        args.append(shell_command)
+        return self.run(*args)
+
+    def kill_session(self, name: str) -> subprocess.CompletedProcess[str]:
+        return self.run("kill-session", "-t", f"={name}")
+
+    def has_session(self, name: str) -> bool:
+        return self.run("has-session", "-t", f"={name}").returncode == 0
+
+
+def _parse_pane(line: str) -> Pane | None:
+    parts = line.split(SEP)
+    if len(parts) != len(FIELDS):
+        return None
+    values = dict(zip(FIELDS, parts, strict=True))
+
+    def number(key: str) -> float:
+        try:
+            return float(values[key])
+        except ValueError:
+            return 0.0
+
+    status = values["pane_dead_status"]
+    pid = values["pane_pid"]
+    return Pane(
+        session=values["session_name"],
+        session_id=values["session_id"],
+        pane_id=values["pane_id"],
+        dead=values["pane_dead"] == "1",
+        dead_status=int(status) if status.lstrip("-").isdigit() else None,
+        command=values["pane_current_command"],
+        activity=number("window_activity"),
+        pid=int(pid) if pid.isdigit() else None,
+        created=number("session_created"),
+    )

@@ -1,0 +1,135 @@
+"""Post-completion verification through git, not through the agent's checklist.
+
+In the session's folder: commits since the session started, ``git log
+--oneline -3``, ``git diff --stat``; for a Ralph PRD, ticked boxes against
+commits ("the PRD says done, git shows nothing" is flagged).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import pathlib
+import re
+import shlex
+import subprocess
+
+GIT_TIMEOUT = 20.0
+BOX_RE = re.compile(r"^\s*[-*+]\s+\[( |x|X)\]\s+", re.M)
+
+
+@dataclasses.dataclass
+class Verification:
+    dir: str | None
+    is_repo: bool = False
+    commits_since_start: int = 0
+    log: list[str] = dataclasses.field(default_factory=list)
+    diff_stat: str = ""
+    prd: str | None = None
+    prd_ticked: int = 0
+    prd_total: int = 0
+    flags: list[str] = dataclasses.field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def changed_nothing(self) -> bool:
+        return self.is_repo and self.commits_since_start == 0 and not self.diff_stat
+
+    def summary(self) -> str:
+        if self.error:
+            return self.error
+        parts = [f"{self.commits_since_start} commit(s) since start"]
+        if self.diff_stat:
+            parts.append("uncommitted changes: " + self.diff_stat.splitlines()[-1].strip())
+        if self.prd:
+            parts.append(f"{self.prd}: {self.prd_ticked}/{self.prd_total} ticked")
+        parts.extend(self.flags)
+        return "; ".join(parts)
+
+    def to_json(self) -> dict[str, object]:
+        data = dataclasses.asdict(self)
+        data["summary"] = self.summary()
+        return data
+
+
+def _git(folder: pathlib.Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["git", "-C", str(folder), *args],
+        capture_output=True,
+        text=True,
+        errors="replace",
+        timeout=GIT_TIMEOUT,
+        stdin=subprocess.DEVNULL,
+        check=False,
+        env={**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"},
+    )
+
+
+def prd_file(command: str) -> str | None:
+    """The PRD a command works from: ``--prd FILE``, or PRD.md for ralphy."""
+    try:
+        argv = shlex.split(command)
+    except ValueError:
+        return None
+    for index, arg in enumerate(argv):
+        if arg == "--prd" and index + 1 < len(argv):
+            return argv[index + 1].rstrip(";")
+        if arg.startswith("--prd="):
+            return arg.split("=", 1)[1]
+    if any(os.path.basename(a) == "ralphy" for a in argv):
+        return "PRD.md"
+    return None
+
+
+def verify(directory: str | None, command: str, started: float | None) -> Verification:
+    """Verify a finished session's work in *directory*; never raises."""
+    result = Verification(dir=directory)
+    if not directory:
+        result.error = "no folder is known for this session; add `dir` to its entry to verify it"
+        return result
+    folder = pathlib.Path(os.path.expanduser(directory))
+    if not folder.is_dir():
+        result.error = f"the session's folder {folder} does not exist"
+        return result
+    try:
+        inside = _git(folder, "rev-parse", "--is-inside-work-tree")
+        if inside.returncode != 0 or inside.stdout.strip() != "true":
+            result.error = f"{folder} is not a git repository; nothing to verify against"
+            return result
+        result.is_repo = True
+        log = _git(folder, "log", "--oneline", "-3")
+        result.log = log.stdout.splitlines() if log.returncode == 0 else []
+        if started is not None and result.log:
+            count = _git(folder, "rev-list", "--count", f"--since=@{int(started)}", "HEAD")
+            if count.returncode == 0 and count.stdout.strip().isdigit():
+                result.commits_since_start = int(count.stdout.strip())
+        elif started is None:
+            result.commits_since_start = len(result.log)
+        diff = _git(folder, "diff", "--stat", "HEAD" if result.log else "--cached")
+        result.diff_stat = diff.stdout.strip() if diff.returncode == 0 else ""
+    except (OSError, subprocess.TimeoutExpired) as error:
+        result.error = f"git could not be run in {folder}: {error}"
+        return result
+    prd = prd_file(command)
+    if prd:
+        path = folder / prd
+        try:
+            text = path.read_text("utf-8", errors="replace")
+        except OSError:
+            text = None
+        if text is not None:
+            boxes = BOX_RE.findall(text)
+            result.prd = prd
+            result.prd_total = len(boxes)
+            result.prd_ticked = sum(1 for b in boxes if b != " ")
+            if result.prd_ticked and result.commits_since_start == 0:
+                result.flags.append(
+                    f"the PRD says {result.prd_ticked} task(s) done, git shows no commit "
+                    "since the start"
+                )
+            elif result.prd_ticked > result.commits_since_start and started is not None:
+                result.flags.append(
+                    f"{result.prd_ticked} task(s) ticked but only "
+                    f"{result.commits_since_start} commit(s) since the start"
+                )
+    return result
