@@ -138,10 +138,13 @@ def parse_reset(text: str, now: datetime.datetime) -> datetime.datetime | None:
     text is not a time this understands.
     """
     text = text.strip().rstrip(".")
-    in_match = re.fullmatch(r"(\d+)\s*(second|minute|hour|day)s?", text, re.I)
-    if in_match:
-        unit = in_match.group(2).lower() + "s"
-        return now + datetime.timedelta(**{unit: int(in_match.group(1))})
+    if ":" not in text:
+        parts = re.findall(r"(\d+)\s*(second|minute|hour|day)s?", text, re.I)
+        if parts:
+            delta = datetime.timedelta()
+            for amount, unit in parts:
+                delta += datetime.timedelta(**{unit.lower() + "s": int(amount)})
+            return now + delta
     text = re.sub(r"(\d)(st|nd|rd|th)\b", r"\1", text)
     clock = re.search(r"(\d{1,2}):(\d{2})\s*([AaPp][Mm])?", text)
     if not clock:
