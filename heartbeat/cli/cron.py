@@ -2,6 +2,99 @@
 
 from __future__ import annotations
 
+import typing as t
+
 import typer
 
-app = typer.Typer(help="Install, show or remove the crontab entry that runs `heartbeat check`.")
+from heartbeat.cli import common
+from heartbeat.errors import ExitCode
+
+if t.TYPE_CHECKING:
+    from heartbeat.cron import CronResult
+
+app = typer.Typer(
+    help="Install, show or remove the crontab entry that runs `heartbeat check`.",
+    no_args_is_help=True,
+)
+
+
+def _render(result: CronResult, json_output: bool) -> None:
+    """Print a result as text or as one JSON object."""
+    if json_output:
+        common.emit_json(result.to_json())
+        return
+    typer.echo(result.message)
+    if result.block:
+        typer.echo(result.block, nl=False)
+    if result.next_runs:
+        typer.echo("next runs (local time):")
+        for run in result.next_runs:
+            typer.echo(f"  {run.format('ddd YYYY-MM-DD HH:mm zz')}")
+    if result.block:
+        typer.echo(f"output of each run: {result.log_file}")
+    if result.watch is not None and result.watch.status != "not_installed":
+        typer.echo(result.watch.message)
+
+
+@app.command("install")
+@common.handle_errors
+def install_command(
+    every: t.Annotated[
+        str | None,
+        typer.Option(
+            "--every", help="Run every 1m..59m or 1h..23h (default 5m).", show_default=False
+        ),
+    ] = None,
+    schedule: t.Annotated[
+        str | None,
+        typer.Option("--schedule", help="Any five-field cron expression instead of --every."),
+    ] = None,
+    notes_dir: common.NotesDirOption = None,
+    socket: common.SocketOption = None,
+    state_dir: common.StateDirOption = None,
+    json_output: common.JsonOption = False,
+) -> None:
+    """Add the heartbeat to your crontab, or replace its entry in place.
+
+    Running it again with the same settings changes nothing. The entry pins the
+    absolute path of this heartbeat, a PATH that finds tmux and the agents, and
+    the HEARTBEAT_* variables set now (cron passes none of your environment).
+    """
+    from heartbeat import config, cron
+
+    expression = cron.resolve_schedule(every, schedule)
+    cfg = common.settings(
+        notes_dir=config.expand(notes_dir) if notes_dir else None,
+        socket=config.expand(socket) if socket else None,
+        state_dir=config.expand(state_dir) if state_dir else None,
+    )
+    _render(cron.install(cfg, expression, common.now(cfg)), json_output)
+
+
+@app.command("remove")
+@common.handle_errors
+def remove_command(json_output: common.JsonOption = False) -> None:
+    """Take the heartbeat's block out of your crontab; every other line stays as it was."""
+    from heartbeat import cron
+
+    cfg = common.settings()
+    _render(cron.remove(cfg), json_output)
+
+
+@app.command("show")
+@common.handle_errors
+def show_command(
+    state_dir: common.StateDirOption = None, json_output: common.JsonOption = False
+) -> None:
+    """Show the crontab entry, its next three runs, and whether the heartbeat kept to it.
+
+    Exits 1 when no entry is installed or the heartbeat missed its schedule.
+    """
+    from heartbeat import config, cron
+
+    cfg = common.settings(state_dir=config.expand(state_dir) if state_dir else None)
+    result = cron.show(cfg, common.now(cfg))
+    _render(result, json_output)
+    late = result.watch is not None and result.watch.late
+    attention = result.schedule is None or late
+    raise typer.Exit(code=int(ExitCode.ATTENTION if attention else ExitCode.OK))
