@@ -203,6 +203,11 @@ def _observe(
         facts.idle = max(0.0, ts - max(p.activity for p in panes))
     if started_at is not None:
         facts.age = max(0.0, ts - started_at)
+    if memory.void_incarnation == "pending":
+        memory.void_incarnation = incarnation
+    if incarnation is not None and incarnation == memory.void_incarnation:
+        # the user resumed after this incarnation failed: its old errors are void
+        matches = [m for m in matches if m.kind not in {"auth", "rate_limit"}]
     facts.auth = [m.line for m in matches if m.kind == "auth"]
     rate = [m for m in matches if m.kind == "rate_limit"]
     facts.rate = [m.line for m in rate]
@@ -219,9 +224,10 @@ def _observe(
             facts.prompt = last.strip()
     if not exists or (facts.finished and facts.exit_code not in (0, None)):
         uses_codex = "codex" in entry.command or "ralphy" in entry.command
-        since = started_at if started_at is not None else ts - 3600
+        since = started_at - 1 if started_at is not None else ts - 3600
+        since = max(since, memory.resumed_at or 0.0)
         for when, match in log_matches:
-            if uses_codex and when >= since - 1:
+            if uses_codex and when >= since:
                 target = facts.auth if match.kind == "auth" else facts.rate
                 target.append(f"{match.line} (codex log)")
     paused_until = _parse_started(entry.until, now) if entry.until else None
@@ -596,7 +602,9 @@ def _event_text(session: _Session, now: pendulum.DateTime) -> str | None:
     clock = now.format("HH:mm")
     if action == "restarted" and session.restart:
         return f"{clock} {name} {diagnosis} → restarted {session.detail}".rstrip()
-    if action == "gave_up" and memory.notified != "gave_up":
+    if action == "gave_up":
+        if memory.notified == "gave_up":
+            return None
         return f"{clock} {name} {diagnosis} → gave up ({session.detail})"
     if diagnosis == memory.notified:
         return None

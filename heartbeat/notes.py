@@ -211,6 +211,8 @@ def resume(
         session.restarts = []
         session.rate_limit_attempts = 0
         session.notified = None
+        session.resumed_at = now.timestamp()
+        session.void_incarnation = "pending"
         warning = save_state(settings.state_dir, state, now.timestamp())
         if warning:
             raise UsageError(warning)

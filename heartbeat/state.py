@@ -42,6 +42,10 @@ class SessionState:
     failures: int = 0
     seen: float = 0.0
     detail: str | None = None
+    #: Set by `notes resume`: evidence from before this time no longer counts.
+    resumed_at: float | None = None
+    #: The incarnation that was running when the user resumed (its old errors are void).
+    void_incarnation: str | None = None
 
 
 @dataclasses.dataclass

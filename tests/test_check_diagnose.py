@@ -1,0 +1,245 @@
+"""Every diagnosis of DESIGN §4 end to end: real tmux, stand-in agents, `check --dry-run`."""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import typing as t
+
+import pytest
+
+from tests import helpers
+
+if t.TYPE_CHECKING:
+    import libtmux
+
+
+@pytest.fixture
+def agents(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: pathlib.Path, socket_path: pathlib.Path
+) -> pathlib.Path:
+    """Stand-in agents first on PATH (before the tmux server starts) and in path_prefix."""
+    monkeypatch.setenv("PATH", f"{helpers.AGENTS}:{os.environ['PATH']}")
+    monkeypatch.setenv("STANDIN_DELAY", "0.05")
+    helpers.write_config(
+        tmp_path / "config.toml", path_prefix=str(helpers.AGENTS), second_look_seconds=0
+    )
+    return socket_path
+
+
+class Case(t.NamedTuple):
+    id: str
+    command: str
+    wait: str | None
+    diagnosis: str
+    action: str
+    state: str
+    evidence: str | None
+
+
+CASES = [
+    Case(
+        "healthy",
+        "codex exec --full-auto 'scenario:work-forever build'",
+        "exec",
+        "healthy",
+        "none",
+        "running",
+        None,
+    ),
+    Case(
+        "completed",
+        "codex exec --full-auto 'scenario:ok add a file'",
+        "EXITED:",
+        "completed",
+        "verified",
+        "exited",
+        "EXITED: 0",
+    ),
+    Case(
+        "read_and_exit",
+        "codex exec --full-auto 'scenario:read-exit look'",
+        "EXITED:",
+        "read_and_exit",
+        "reported",
+        "exited",
+        "EXITED: 0",
+    ),
+    Case(
+        "auth_expired",
+        "codex exec --full-auto 'scenario:auth fix'",
+        "EXITED:",
+        "auth_expired",
+        "reported",
+        "exited",
+        "Unauthorized",
+    ),
+    Case(
+        "auth_refresh",
+        "codex exec --full-auto 'scenario:auth-refresh fix'",
+        "EXITED:",
+        "auth_expired",
+        "reported",
+        "exited",
+        "refresh",
+    ),
+    Case(
+        "rate_limited_429",
+        "codex exec --full-auto 'scenario:ratelimit go'",
+        "EXITED:",
+        "rate_limited",
+        "backoff",
+        "exited",
+        "429 Too Many Requests",
+    ),
+    Case(
+        "rate_limited_usage",
+        "codex exec --full-auto 'scenario:usagelimit go'",
+        "EXITED:",
+        "rate_limited",
+        "backoff",
+        "exited",
+        "usage limit",
+    ),
+    Case(
+        "failed",
+        "codex exec --full-auto 'scenario:fail go'",
+        "EXITED:",
+        "failed",
+        "restarted",
+        "exited",
+        "EXITED: 1",
+    ),
+    Case(
+        "waiting_input",
+        "codex exec --full-auto 'scenario:prompt go'",
+        "[y/N]",
+        "waiting_input",
+        "reported",
+        "running",
+        "[y/N]",
+    ),
+    Case(
+        "quote429_stays_healthy",
+        "codex exec --full-auto 'scenario:quote429 write'",
+        "429",
+        "healthy",
+        "none",
+        "running",
+        None,
+    ),
+    Case(
+        "ralphy_rate_limit",
+        "ralphy --codex --prd PRD.md",
+        "EXITED:",
+        "rate_limited",
+        "backoff",
+        "exited",
+        None,
+    ),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_diagnosis_end_to_end(
+    case: Case, agents: pathlib.Path, notes_dir: pathlib.Path, tmp_path: pathlib.Path
+) -> None:
+    repo = helpers.git_repo(tmp_path / "repo")
+    if case.id == "ralphy_rate_limit":
+        (repo / "PRD.md").write_text("## Tasks\n- [ ] first scenario:ratelimit\n- [ ] second\n")
+    helpers.write_note(notes_dir, helpers.canonical("job", case.command, repo))
+    helpers.start(agents, "job", case.command, repo)
+    if case.wait:
+        helpers.wait_for_text(agents, "job", case.wait)
+    code, report = helpers.check_json("--dry-run")
+    session = helpers.by_name(report)["job"]
+    assert session["diagnosis"] == case.diagnosis, session
+    assert session["action"] == case.action, session
+    assert session["state"] == case.state
+    assert session["source"].endswith(".md:5")
+    if case.evidence:
+        assert any(case.evidence in line for line in session["evidence"]), session["evidence"]
+    healthy = case.diagnosis in {"healthy", "completed"}
+    assert code == (0 if healthy else 1)
+    assert report["exit_code"] == code
+    # a dry run changes nothing: no state, the note as it was
+    assert not (tmp_path / "state" / "state.json").exists()
+    assert "## Heartbeat" not in (notes_dir / f"{helpers.today()}.md").read_text()
+
+
+def test_completed_is_verified_through_git(
+    agents: pathlib.Path, notes_dir: pathlib.Path, tmp_path: pathlib.Path
+) -> None:
+    repo = helpers.git_repo(tmp_path / "repo")
+    command = "codex exec --full-auto 'scenario:ok add a file'"
+    helpers.write_note(notes_dir, helpers.canonical("job", command, repo))
+    helpers.start(agents, "job", command, repo)
+    helpers.wait_exited(agents, "job")
+    _, report = helpers.check_json("--dry-run")
+    verification = helpers.by_name(report)["job"]["verification"]
+    assert verification["commits_since_start"] >= 1
+    assert verification["is_repo"] is True
+    assert len(verification["log"]) >= 2
+
+
+def test_died_session_and_prefix_names_are_exact(
+    agents: pathlib.Path, notes_dir: pathlib.Path, tmp_path: pathlib.Path
+) -> None:
+    """`auth` is gone while `auth-fix` runs: auth is died, never confused with auth-fix."""
+    command = "codex exec --full-auto 'scenario:work-forever x'"
+    helpers.write_note(
+        notes_dir, helpers.canonical("auth", command) + helpers.canonical("auth-fix", command)
+    )
+    helpers.start(agents, "auth-fix", command, None)
+    helpers.wait_for_text(agents, "auth-fix", "exec")
+    code, report = helpers.check_json("--dry-run")
+    sessions = helpers.by_name(report)
+    assert sessions["auth"]["diagnosis"] == "died"
+    assert sessions["auth"]["state"] == "dead"
+    assert sessions["auth"]["action"] == "restarted"  # what a real check would do
+    assert sessions["auth-fix"]["diagnosis"] == "healthy"
+    assert code == 1
+
+
+def test_stalled_and_paused(
+    agents: pathlib.Path, notes_dir: pathlib.Path, tmp_path: pathlib.Path
+) -> None:
+    helpers.write_config(
+        tmp_path / "config.toml",
+        path_prefix=str(helpers.AGENTS),
+        second_look_seconds=0,
+        stall_minutes=0.02,
+    )
+    quiet = "codex exec --full-auto 'scenario:quiet x'"
+    helpers.write_note(
+        notes_dir,
+        helpers.canonical("quiet", quiet)
+        + "- `held` — paused\n  - command: `codex exec 'scenario:fail x'`\n",
+    )
+    helpers.start(agents, "quiet", quiet, None)
+    helpers.wait_for_text(agents, "quiet", "codex")
+    import time
+
+    from libtmux.test.retry import retry_until
+
+    start = time.monotonic()
+    retry_until(lambda: time.monotonic() - start > 2.5, 5)
+    _, report = helpers.check_json("--dry-run")
+    sessions = helpers.by_name(report)
+    assert sessions["quiet"]["diagnosis"] == "stalled"
+    assert sessions["quiet"]["action"] == "reported"
+    assert sessions["held"]["diagnosis"] == "paused"
+    assert sessions["held"]["action"] == "none"
+
+
+def test_no_server_is_one_incident_not_a_traceback(
+    notes_dir: pathlib.Path, tmp_path: pathlib.Path, server: libtmux.Server
+) -> None:
+    helpers.write_note(
+        notes_dir,
+        helpers.canonical("a", "codex exec 'x'") + helpers.canonical("b", "codex exec 'y'"),
+    )
+    code, report = helpers.check_json("--dry-run")
+    assert report["server"] == "no_socket"
+    assert {s["diagnosis"] for s in report["sessions"]} == {"died"}
+    assert code == 1
