@@ -633,15 +633,23 @@ def write_back(
     leaves the note untouched (bytes and mtime).
     """
     path = ms.note_path(settings.notes_dir, date)
-    statuses: dict[str, str] = {}
+    wanted: dict[str, str] = {}
     for session in sessions:
-        policy = rules.POLICIES[session.diagnosis]
-        status = STATUS_FOR_ACTION.get(session.action) if session.restart else None
-        if session.action == "gave_up":
+        status = rules.POLICIES[session.diagnosis].status
+        if session.restart and session.action == "restarted":
+            status = "restarted"
+        elif session.action == "gave_up":
             status = "failed"
-        status = status or policy.status
-        if status and session.entry.canonical and session.entry.file == path:
-            statuses[session.entry.name] = status
+        if status:
+            wanted[session.entry.name] = status
+    statuses = {
+        s.entry.name: wanted[s.entry.name]
+        for s in sessions
+        if s.entry.name in wanted
+        and s.entry.canonical
+        and s.entry.file == path
+        and s.entry.status not in (wanted[s.entry.name], "paused")
+    }
     if not carry and not events and not statuses:
         return False
 
@@ -655,7 +663,7 @@ def write_back(
                 current,
                 entry.name,
                 entry.command,
-                statuses.get(entry.name, "running") if entry.status != "paused" else "paused",
+                "paused" if entry.status == "paused" else wanted.get(entry.name, "running"),
                 started=entry.started,
                 dir=entry.dir,
                 until=entry.until,

@@ -81,6 +81,18 @@ def prd_file(command: str) -> str | None:
     return None
 
 
+def _ticked_at_start(folder: pathlib.Path, prd: str, started: float) -> int:
+    """Boxes already ticked in the PRD as committed before the session started."""
+    base = _git(folder, "rev-list", "-1", f"--before=@{int(started)}", "HEAD")
+    commit = base.stdout.strip()
+    if base.returncode != 0 or not commit:
+        return 0
+    shown = _git(folder, "show", f"{commit}:{prd}")
+    if shown.returncode != 0:
+        return 0
+    return sum(1 for box in BOX_RE.findall(shown.stdout) if box != " ")
+
+
 def verify(directory: str | None, command: str, started: float | None) -> Verification:
     """Verify a finished session's work in *directory*; never raises."""
     result = Verification(dir=directory)
@@ -122,14 +134,16 @@ def verify(directory: str | None, command: str, started: float | None) -> Verifi
             result.prd = prd
             result.prd_total = len(boxes)
             result.prd_ticked = sum(1 for b in boxes if b != " ")
-            if result.prd_ticked and result.commits_since_start == 0:
+            before = _ticked_at_start(folder, prd, started) if started is not None else 0
+            ticked_now = max(0, result.prd_ticked - before)
+            if ticked_now and result.commits_since_start == 0:
                 result.flags.append(
-                    f"the PRD says {result.prd_ticked} task(s) done, git shows no commit "
-                    "since the start"
+                    f"the PRD says {ticked_now} task(s) done since the start, git shows no "
+                    "commit: ralphy ticks a task even when it failed"
                 )
-            elif result.prd_ticked > result.commits_since_start and started is not None:
+            elif ticked_now > result.commits_since_start:
                 result.flags.append(
-                    f"{result.prd_ticked} task(s) ticked but only "
-                    f"{result.commits_since_start} commit(s) since the start"
+                    f"{ticked_now} task(s) ticked since the start but only "
+                    f"{result.commits_since_start} commit(s)"
                 )
     return result

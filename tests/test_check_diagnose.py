@@ -243,3 +243,32 @@ def test_no_server_is_one_incident_not_a_traceback(
     assert report["server"] == "no_socket"
     assert {s["diagnosis"] for s in report["sessions"]} == {"died"}
     assert code == 1
+
+
+def test_verify_flags_prd_boxes_ticked_without_commits(
+    agents: pathlib.Path, notes_dir: pathlib.Path, tmp_path: pathlib.Path
+) -> None:
+    """ralphy ticks a task even when codex failed it: git, not the PRD, is the truth."""
+    repo = helpers.git_repo(tmp_path / "repo")
+    (repo / "PRD.md").write_text("## Tasks\n- [x] already done\n- [ ] first scenario:fail\n")
+    import subprocess
+
+    subprocess.run(["git", "-C", str(repo), "add", "PRD.md"], check=True)
+    subprocess.run(
+        ["git", "-C", str(repo), "commit", "-qm", "prd"],
+        check=True,
+        env={**os.environ, "GIT_COMMITTER_DATE": "@1700000000 +0000"},
+    )
+    command = "ralphy --codex --prd PRD.md"
+    helpers.write_note(notes_dir, helpers.canonical("job", command, repo))
+    helpers.start(agents, "job", command, repo)
+    helpers.wait_exited(agents, "job")
+    assert "- [x] first" in (repo / "PRD.md").read_text()
+    code, out, err = helpers.cli("verify", "job", "--json")
+    import json
+
+    report = json.loads(out)
+    assert code == 1, err
+    assert report["prd_ticked"] == 2
+    assert report["commits_since_start"] == 0
+    assert any("1 task(s) done since the start" in flag for flag in report["flags"])
