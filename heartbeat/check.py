@@ -868,6 +868,11 @@ def _run(
     result.tmux_calls = tmux.calls
     for session in sessions:
         result.sessions.append(_report(session, now.timestamp()))
+    log.debug(
+        "check %s: %s",
+        "dry run" if dry_run else "done",
+        ", ".join(f"{s.name}={s.diagnosis}/{s.action}" for s in result.sessions) or "no sessions",
+    )
     return result
 
 

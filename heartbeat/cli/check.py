@@ -27,6 +27,8 @@ def check_command(
     from heartbeat.check import run_check
 
     cfg = common.settings(notes_dir=notes_dir, socket=socket, state_dir=state_dir)
+    if not dry_run:
+        common.setup_logging(cfg.state_dir)
     result = run_check(
         cfg,
         common.now(cfg),

@@ -78,6 +78,38 @@ def settings(
     return load_settings({"notes_dir": notes_dir, "socket": socket, "state_dir": state_dir})
 
 
+def setup_logging(state_dir: pathlib.Path | None = None) -> None:
+    """Configure logging once: warnings to stderr; a rotating debug log in the state folder.
+
+    The debug log (``heartbeat.log``, 1 MiB × 3) is for post-mortems of cron runs;
+    a state folder that cannot be written only loses that log.
+    """
+    import logging
+    import logging.handlers
+
+    root = logging.getLogger()
+    if not any(getattr(h, "_heartbeat", False) for h in root.handlers):
+        stderr = logging.StreamHandler()
+        stderr.setLevel(logging.WARNING)
+        stderr.setFormatter(logging.Formatter("heartbeat: %(message)s"))
+        stderr._heartbeat = True  # type: ignore[attr-defined]
+        root.addHandler(stderr)
+        root.setLevel(logging.DEBUG)
+    if state_dir is None or any(getattr(h, "_heartbeat_file", False) for h in root.handlers):
+        return
+    try:
+        state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        handler = logging.handlers.RotatingFileHandler(
+            state_dir / "heartbeat.log", maxBytes=1 << 20, backupCount=3, encoding="utf-8"
+        )
+    except OSError:
+        return
+    handler.setLevel(logging.DEBUG)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler._heartbeat_file = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+
+
 def now(settings: Settings) -> pendulum.DateTime:
     """The current time in the configured timezone (the one clock of the CLI)."""
     import pendulum

@@ -110,7 +110,8 @@ def parse_duration(text: str) -> float:
 def pause_command(
     name: NameArg,
     duration: t.Annotated[
-        str | None, typer.Option("--for", help="Hold restarts this long (30m, 2h); default: until resumed.")
+        str | None,
+        typer.Option("--for", help="Hold restarts this long (30m, 2h); default: until resumed."),
     ] = None,
     notes_dir: common.NotesDirOption = None,
     state_dir: common.StateDirOption = None,
