@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import typer
 
-import heartbeat.cli.misc as misc
 from heartbeat.cli import check, cron, notes
 
 app = typer.Typer(
@@ -23,10 +22,6 @@ app.command("status")(check.status_command)
 app.command("verify")(check.verify_command)
 app.add_typer(notes.app, name="notes")
 app.add_typer(cron.app, name="cron")
-app.command("launch")(misc.launch_command)
-app.command("doctor")(misc.doctor_command)
-app.command("demo")(misc.demo_command)
-app.add_typer(misc.config_app, name="config")
 
 
 def main() -> None:
