@@ -740,7 +740,7 @@ def judge(
         if last_check is None
         else pendulum.from_timestamp(last_check).in_timezone(local_zone())
     )
-    where = f"; see {log_file}" if log_file else ""
+    where = f" (each run's output goes to {log_file})" if log_file else ""
     if schedule is None:
         seen = f"; last check {_ago(local_now, last)}" if last else "; no check recorded yet"
         return SelfWatch(
@@ -754,8 +754,7 @@ def judge(
         due = next_runs(schedule, local_now, 1)[0]
         return SelfWatch(
             WatchStatus.NEVER,
-            f"no check recorded yet; cron runs it {words}, next at {_clock(due)}"
-            f" (each run's output goes to {log_file or LOG_NAME})",
+            f"no check recorded yet; cron runs it {words}, next at {_clock(due)}{where}",
             schedule=schedule,
             due=due,
         )
@@ -785,8 +784,7 @@ def judge(
         WatchStatus.LATE,
         f"the heartbeat missed its schedule: last check {_clock(last)} "
         f"({_ago(local_now, last)}), a check was due at {_clock(due)} ({words}); "
-        f"{missed}{more} {plural} missed. Is the cron daemon running? "
-        f"Run `heartbeat doctor`{where}",
+        f"{missed}{more} {plural} missed. Is the cron daemon running{where}?",
         schedule=schedule,
         last_check=last,
         due=due,

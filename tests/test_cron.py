@@ -118,8 +118,9 @@ def _wrapper(folder: pathlib.Path, private: pathlib.Path) -> pathlib.Path:
     return wrapper
 
 
-@pytest.fixture(scope="session")
-def private_spool_possible(tmp_path_factory: pytest.TempPathFactory) -> bool:
+@pytest.fixture(scope="session", name="private_spool_possible")
+def private_spool_possible_fixture(tmp_path_factory: pytest.TempPathFactory) -> bool:
+    """Whether this machine lets a test run crontab over a private spool."""
     if not shutil.which("crontab"):
         pytest.skip("crontab is not installed (Debian: apt-get install cron; .ci/run does)")
     if os.environ.get("HEARTBEAT_TESTS_REAL_CRONTAB"):
@@ -150,10 +151,11 @@ def sandbox(
             assert box.read() == saved, "the machine's crontab could not be put back"
 
 
-@pytest.fixture
-def crontab_sandbox(
+@pytest.fixture(name="crontab_sandbox")
+def crontab_sandbox_fixture(
     tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch, private_spool_possible: bool
 ) -> Iterator[CrontabSandbox]:
+    """The test's own crontab, empty at the start (``sandbox``)."""
     with sandbox(tmp_path, monkeypatch, private_spool_possible) as box:
         yield box
 
@@ -728,7 +730,7 @@ class Recorder(http.server.BaseHTTPRequestHandler):
 @pytest.fixture
 def http_server() -> Iterator[str]:
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     Recorder.seen.clear()
     try:
