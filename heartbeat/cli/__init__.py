@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import typer
 
+import heartbeat.cli.misc as misc
 from heartbeat.cli import check, cron, notes
 
 app = typer.Typer(
@@ -22,6 +23,7 @@ app.command("status")(check.status_command)
 app.command("verify")(check.verify_command)
 app.add_typer(notes.app, name="notes")
 app.add_typer(cron.app, name="cron")
+app.command("launch")(misc.launch_command)
 
 
 def main() -> None:
