@@ -236,7 +236,8 @@ def heartbeat_command() -> list[str]:
 def entry_path(settings: Settings, env: Mapping[str, str], command: Sequence[str]) -> str:
     """PATH for the entry: the configured prefix (the seed's fix), the folders of
     heartbeat and of the tools a check runs (as found now), then cron's own."""
-    folders: list[str] = [p for p in settings.path_prefix.split(os.pathsep) if p]
+    prefix = settings.path_prefix.split(os.pathsep)
+    folders = [os.path.expanduser(folder) for folder in prefix if folder]
     folders.append(str(pathlib.Path(command[0]).parent))
     for tool in TOOLS:
         found = shutil.which(tool, path=env.get("PATH", os.defpath))
@@ -333,9 +334,6 @@ class Table:
     text: str
     exists: bool
 
-    def encode(self) -> bytes:
-        return self.text.encode("utf-8", "surrogateescape")
-
 
 def _run(argv: Sequence[str], data: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
     try:
@@ -415,7 +413,7 @@ class Block:
 
 
 def _lines(text: str) -> list[tuple[int, str]]:
-    """(offset, line with its newline) for each line of text, split as cron does:
+    r"""(offset, line with its newline) for each line of text, split as cron does:
     at ``\n`` only (``str.splitlines`` would also split at ``\x0b``, ``\u2028`` …)."""
     lines, position = [], 0
     pieces = text.split("\n")
@@ -433,7 +431,7 @@ _SHOWN_CR = re.compile(r"\\r(?:\n|\Z)")
 
 
 def check_writable(text: str) -> None:
-    """Refuse to rewrite a table whose ``crontab -l`` listing is not its content.
+    r"""Refuse to rewrite a table whose ``crontab -l`` listing is not its content.
 
     Raises CrontabError when lines end in a carriage return as Debian's
     ``crontab -l`` shows it (``\r``): writing the listing back would turn each
@@ -550,7 +548,7 @@ class CronResult:
     block: str | None
     schedule: str | None
     next_runs: list[pendulum.DateTime]
-    log_file: pathlib.Path
+    log_file: pathlib.Path | None
     watch: SelfWatch | None = None
 
     @property
@@ -581,7 +579,7 @@ class CronResult:
             "block": self.block,
             "schedule": self.schedule,
             "next_runs": [run.isoformat() for run in self.next_runs],
-            "log_file": str(self.log_file),
+            "log_file": None if self.log_file is None else str(self.log_file),
             "self_watch": None if self.watch is None else self.watch.to_json(),
         }
 
@@ -622,15 +620,16 @@ def install(
     return CronResult(change, block, schedule, runs, log_file)
 
 
-def remove(settings: Settings) -> CronResult:
+def remove() -> CronResult:
     """Take the managed block out of the crontab, keeping every other byte.
 
     A table left empty is removed (``crontab -r``): no crontab and an empty one
-    read the same. Idempotent: without a block, nothing is written.
+    read the same. Idempotent: without a block, nothing is written. Needs no
+    settings, so a broken configuration never stands in the way of removing.
     """
     table = read_table()
     blocks = find_blocks(table.text)
-    log_file = settings.state_dir.absolute() / LOG_NAME
+    log_file = None
     if not blocks:
         return CronResult(Change.ABSENT, None, None, [], log_file)
     check_writable(table.text)

@@ -474,6 +474,32 @@ def test_install_then_remove_gives_back_the_crontab_byte_for_byte(
     assert "nothing to remove" in again.stdout
 
 
+def test_remove_works_with_a_broken_config(
+    crontab_sandbox: CrontabSandbox, tmp_path: pathlib.Path
+) -> None:
+    """Taking the heartbeat out must not depend on the configuration being right."""
+    assert invoke("cron", "install").exit_code == 0
+    (tmp_path / "config.toml").write_text("this is = = not toml\n")
+    assert invoke("cron", "show").exit_code == 2
+    result = invoke("cron", "remove")
+    assert result.exit_code == 0, result.stderr
+    assert crontab_sandbox.read() is None
+
+
+def test_install_flags_are_pinned_in_the_entry(
+    crontab_sandbox: CrontabSandbox, tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A folder given as a flag wins over the environment, `~` expanded, path absolute."""
+    home = pathlib.Path(os.environ["HOME"])
+    flags = ["--notes-dir", "~/notes", "--socket", str(tmp_path / "sock")]
+    result = invoke("cron", "install", *flags)
+    assert result.exit_code == 0, result.stderr
+    line = entry_line(crontab_sandbox.read())
+    assert f"HEARTBEAT_NOTES_DIR={home}/notes " in line
+    assert f"HEARTBEAT_SOCKET={tmp_path}/sock " in line
+    assert line.count("HEARTBEAT_NOTES_DIR=") == 1
+
+
 def test_a_crlf_table_is_refused_not_mangled(crontab_sandbox: CrontabSandbox) -> None:
     r"""Debian's `crontab -l` lists a CR as the two characters `\r`: writing that
     listing back would change those bytes, so install and remove refuse instead."""

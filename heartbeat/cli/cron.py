@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pathlib
 import typing as t
 
 import typer
@@ -10,12 +11,23 @@ from heartbeat.cli import common
 from heartbeat.errors import ExitCode
 
 if t.TYPE_CHECKING:
+    from heartbeat.config import Settings
     from heartbeat.cron import CronResult
 
 app = typer.Typer(
     help="Install, show or remove the crontab entry that runs `heartbeat check`.",
     no_args_is_help=True,
 )
+
+
+def _settings(**folders: pathlib.Path | None) -> Settings:
+    """Settings with the folder flags given, ``~`` expanded (typer does not).
+
+    Passed to ``load_settings`` as strings: its flag coercion takes path strings.
+    """
+    from heartbeat.config import expand, load_settings
+
+    return load_settings({k: str(expand(v)) if v else None for k, v in folders.items()})
 
 
 def _render(result: CronResult, json_output: bool) -> None:
@@ -30,7 +42,7 @@ def _render(result: CronResult, json_output: bool) -> None:
         typer.echo("next runs (local time):")
         for run in result.next_runs:
             typer.echo(f"  {run.format('ddd YYYY-MM-DD HH:mm zz')}")
-    if result.block:
+    if result.block and result.log_file:
         typer.echo(f"output of each run: {result.log_file}")
     if result.watch is not None and result.watch.status != "not_installed":
         typer.echo(result.watch.message)
@@ -60,14 +72,10 @@ def install_command(
     absolute path of this heartbeat, a PATH that finds tmux and the agents, and
     the HEARTBEAT_* variables set now (cron passes none of your environment).
     """
-    from heartbeat import config, cron
+    from heartbeat import cron
 
     expression = cron.resolve_schedule(every, schedule)
-    cfg = common.settings(
-        notes_dir=config.expand(notes_dir) if notes_dir else None,
-        socket=config.expand(socket) if socket else None,
-        state_dir=config.expand(state_dir) if state_dir else None,
-    )
+    cfg = _settings(notes_dir=notes_dir, socket=socket, state_dir=state_dir)
     _render(cron.install(cfg, expression, common.now(cfg)), json_output)
 
 
@@ -77,8 +85,7 @@ def remove_command(json_output: common.JsonOption = False) -> None:
     """Take the heartbeat's block out of your crontab; every other line stays as it was."""
     from heartbeat import cron
 
-    cfg = common.settings()
-    _render(cron.remove(cfg), json_output)
+    _render(cron.remove(), json_output)
 
 
 @app.command("show")
@@ -90,9 +97,9 @@ def show_command(
 
     Exits 1 when no entry is installed or the heartbeat missed its schedule.
     """
-    from heartbeat import config, cron
+    from heartbeat import cron
 
-    cfg = common.settings(state_dir=config.expand(state_dir) if state_dir else None)
+    cfg = _settings(state_dir=state_dir)
     result = cron.show(cfg, common.now(cfg))
     _render(result, json_output)
     late = result.watch is not None and result.watch.late
