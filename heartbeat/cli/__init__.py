@@ -24,6 +24,7 @@ app.command("verify")(check.verify_command)
 app.add_typer(notes.app, name="notes")
 app.add_typer(cron.app, name="cron")
 app.command("launch")(misc.launch_command)
+app.command("doctor")(misc.doctor_command)
 
 
 def main() -> None:

@@ -59,3 +59,26 @@ def launch_command(
     typer.echo(f"watch it:  {result.attach}   (detach: Ctrl-b d)")
     typer.echo(f"peek:      {result.peek}")
     typer.echo("check it:  heartbeat status")
+
+
+@common.handle_errors
+def doctor_command(
+    json_output: common.JsonOption = False,
+    notes_dir: common.NotesDirOption = None,
+    socket: common.SocketOption = None,
+    state_dir: common.StateDirOption = None,
+) -> None:
+    """Check tmux, the socket, the notes, codex, notifications and cron; say how to fix each."""
+    from heartbeat import doctor
+
+    flags = {"notes_dir": notes_dir, "socket": socket, "state_dir": state_dir}
+    cfg, config_finding = doctor.load(flags)
+    result = doctor.run_doctor(cfg, common.now(cfg), config_finding=config_finding)
+    if json_output:
+        common.emit_json(result.to_json())
+    else:
+        for finding in result.findings:
+            typer.echo(finding.line())
+        counts = result.counts()
+        typer.echo(f"\n{counts['fail']} fail, {counts['warn']} warn, {counts['ok']} ok")
+    raise typer.Exit(code=result.exit_code)
