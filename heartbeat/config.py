@@ -150,7 +150,7 @@ def _coerce(key: str, value: object, where: str) -> object:
         known = ", ".join(sorted(k for k in fields if k not in {"sources", "config_file"}))
         raise ConfigError(f"{where}: unknown setting {key!r}; known settings: {known}")
     if key in PATH_KEYS:
-        if not isinstance(value, str) or not value:
+        if not isinstance(value, str | os.PathLike) or not os.fspath(value):
             raise ConfigError(f"{where}: {key} must be a path string")
         return expand(value)
     if key == "notify":

@@ -275,7 +275,7 @@ def render_entry(
     variables: Sequence[tuple[str, str]],
     log_file: pathlib.Path,
 ) -> str:
-    """One crontab line: ``SCHEDULE env PATH=… VAR=… HEARTBEAT check >> LOG 2>&1``.
+    """One crontab line: ``SCHEDULE env PATH=… VAR=… HEARTBEAT check --quiet >> LOG 2>&1``.
 
     Values are shell-quoted, then every ``%`` is escaped for cron. Raises
     UsageError for a value with a line break (a crontab entry is one line).
@@ -286,7 +286,7 @@ def render_entry(
             raise UsageError(f"{name} contains a line break; a crontab entry is one line: fix it")
     words = ["env", *(f"{name}={shlex.quote(value)}" for name, value in assignments)]
     words += [shlex.quote(part) for part in command]
-    words += ["check", ">>", shlex.quote(str(log_file)), "2>&1"]
+    words += ["check", "--quiet", ">>", shlex.quote(str(log_file)), "2>&1"]
     return escape_percent(f"{schedule} {' '.join(words)}")
 
 

@@ -71,3 +71,16 @@ def render_table(result: CheckResult, *, status: bool = False) -> str:
     if result.note_written:
         lines.append("the note was updated")
     return "\n".join(lines)
+
+
+def render_changes(result: CheckResult) -> str:
+    """Only what changed, and what needs fixing: one line each, stamped (cron's log)."""
+    lines = [f"{result.checked_at} {event}" for event in result.events]
+    lines += [f"{result.checked_at} problem: {p}" for p in result.problems]
+    lines += [f"{result.checked_at} warning: {w}" for w in result.warnings]
+    lines += [
+        f"{result.checked_at} warning: notification failed: {n['error']}"
+        for n in result.notifications
+        if n.get("error")
+    ]
+    return "\n".join(lines)

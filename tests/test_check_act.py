@@ -360,3 +360,20 @@ def test_tmux_calls_do_not_grow_with_sessions(
         calls[n] = len(count.read_text().splitlines())
         assert report["tmux_calls"] == calls[n]
     assert calls[1] == calls[20] == 2
+
+
+def test_quiet_check_prints_only_what_changed(
+    agents: pathlib.Path, notes_dir: pathlib.Path
+) -> None:
+    """What cron appends to cron.log: nothing on a quiet check, one stamped line per event."""
+    command = "codex exec --full-auto 'scenario:work-forever go'"
+    helpers.write_note(notes_dir, helpers.canonical("job", command))
+    code, out, _err = helpers.cli("check", "--quiet")
+    assert code == 1
+    assert "job died → restarted (1/3)" in out
+    assert len(out.strip().splitlines()) == 1
+    helpers.wait_for_text(agents, "job", "exec")
+    code, out, _err = helpers.cli("check", "--quiet")
+    assert out.strip().endswith("job healthy again")
+    code, out, _err = helpers.cli("check", "--quiet")
+    assert (code, out) == (0, "")

@@ -286,7 +286,7 @@ def test_entry_escapes_percent_and_quotes_values() -> None:
     assert line == (
         "*/5 * * * * env PATH=/opt/homebrew/bin:/usr/bin:/bin "
         "HEARTBEAT_NOTES_DIR='/notes/100\\% sure' HEARTBEAT_NOTIFY='' "
-        "'/opt/my tools/heartbeat' check >> /state/50\\%/cron.log 2>&1"
+        "'/opt/my tools/heartbeat' check --quiet >> /state/50\\%/cron.log 2>&1"
     )
     assert "%" not in line.replace("\\%", "")
 
@@ -319,9 +319,10 @@ def test_entry_bakes_settings_paths_and_tools(
     assert env["HEARTBEAT_NOTIFY"] == ""
     assert "HOME" not in env
     heartbeat = pathlib.Path(sys.executable).parent / "heartbeat"
-    assert words[-5:] == [
+    assert words[-6:] == [
         str(heartbeat),
         "check",
+        "--quiet",
         ">>",
         str(tmp_path / "state-here/cron.log"),
         "2>&1",
@@ -660,7 +661,7 @@ def test_installed_heartbeat_binary_shows_the_entry(crontab_sandbox: CrontabSand
     )
     assert result.returncode == 0, result.stderr
     assert "*/15 * * * * env PATH=" in result.stdout
-    assert f"{binary} check >>" in result.stdout
+    assert f"{binary} check --quiet >>" in result.stdout
     assert result.stdout.count(":") > 3
     assert "next runs (local time):" in result.stdout
 

@@ -19,6 +19,10 @@ def check_command(
     no_restart: t.Annotated[
         bool, typer.Option("--no-restart", help="Report and write back, but restart nothing.")
     ] = False,
+    quiet: t.Annotated[
+        bool,
+        typer.Option("--quiet", help="Print only what changed and the problems (for cron's log)."),
+    ] = False,
     notes_dir: common.NotesDirOption = None,
     socket: common.SocketOption = None,
     state_dir: common.StateDirOption = None,
@@ -36,6 +40,13 @@ def check_command(
         dry_run=dry_run,
         no_restart=no_restart,
     )
+    if quiet and not json_output:
+        from heartbeat.report import render_changes
+
+        text = render_changes(result)
+        if text:
+            typer.echo(text)
+        raise typer.Exit(code=result.exit_code)
     _emit(result, json_output, status=False)
 
 
