@@ -25,6 +25,7 @@ app.add_typer(notes.app, name="notes")
 app.add_typer(cron.app, name="cron")
 app.command("launch")(misc.launch_command)
 app.command("doctor")(misc.doctor_command)
+app.command("demo")(misc.demo_command)
 
 
 def main() -> None:

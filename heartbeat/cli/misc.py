@@ -8,6 +8,9 @@ import typer
 
 from heartbeat.cli import common
 
+if t.TYPE_CHECKING:
+    from heartbeat.demo import DemoResult
+
 
 @common.handle_errors
 def launch_command(
@@ -82,3 +85,42 @@ def doctor_command(
         counts = result.counts()
         typer.echo(f"\n{counts['fail']} fail, {counts['warn']} warn, {counts['ok']} ok")
     raise typer.Exit(code=result.exit_code)
+
+
+@common.handle_errors
+def demo_command() -> None:
+    """A real check over stand-in agents on a private socket, in seconds; leaves nothing behind.
+
+    Starts sessions that succeed, hit a 429 and lose their token, lists one that
+    died, runs a check, shows its table and the note it wrote, then removes its
+    tmux server, socket and files. Your socket, notes, state and crontab are
+    never touched.
+    """
+    from heartbeat.demo import run_demo
+
+    result = run_demo(typer.echo)
+    _render_demo(result)
+
+
+def _render_demo(result: DemoResult) -> None:
+    from heartbeat.report import render_table
+
+    typer.echo("")
+    typer.echo(render_table(result.check))
+    typer.echo(f"\nthe note the check wrote ({result.note.name}):")
+    typer.echo("  " + result.note_text.rstrip("\n").replace("\n", "\n  "))
+    if result.notifications:
+        typer.echo("\nnotifications (sent to the demo's stand-in openclaw):")
+        for line in result.notifications:
+            typer.echo(f"  {line}")
+    typer.echo("")
+    for session in result.sessions:
+        seen = next((s for s in result.check.sessions if s.name == session.name), None)
+        shown = f"{seen.diagnosis} → {seen.action}" if seen else "not seen"
+        typer.echo(f"{session.name}: {session.story}: {shown}")
+    for warning in result.cleanup_warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    typer.echo(
+        f"\ncleaned up: the demo's tmux server and {result.folder} are gone "
+        f"({result.seconds:.1f} s). Next: `heartbeat doctor`, then `heartbeat launch`."
+    )
