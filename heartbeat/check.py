@@ -496,12 +496,10 @@ class Checker:
             session.action = "reported"
             session.restart = False
             return
-        if session.panes:
-            if not session.facts.finished:
-                session.action = "reported"
-                session.detail = "not restarted: the session is still running"
-                return
-            self.tmux.kill_session(entry.name)
+        if session.panes and not session.facts.finished:
+            session.action = "reported"
+            session.detail = "not restarted: the session is still running"
+            return
         command = entry
         if session.diagnosis == "read_and_exit":
             ralph = _ralph_command(entry)
@@ -513,7 +511,7 @@ class Checker:
             session.action = "reported"
             session.detail = f"cannot restart: {error}"
             return
-        result = self.tmux.new_session(name, shell, start_dir, env)
+        result = self.tmux.new_session(name, shell, start_dir, env, replace=bool(session.panes))
         if result.returncode != 0:
             session.action = "reported"
             session.detail = f"restart failed: {result.stderr.strip()[:200]}"

@@ -207,8 +207,17 @@ class Tmux:
         shell_command: str,
         start_dir: str | None = None,
         environment: t.Sequence[str] = (),
+        *,
+        replace: bool = False,
     ) -> subprocess.CompletedProcess[str]:
-        args = ["new-session", "-d", "-s", name, "-x", "200", "-y", "50"]
+        """Create session *name*; with *replace*, kill the old one first in the same call.
+
+        One chained call: killing the server's last session and creating the new
+        one in two calls races the server's exit (the second client may reach
+        a server that is shutting down).
+        """
+        args = ["kill-session", "-t", f"={name}", ";"] if replace else []
+        args += ["new-session", "-d", "-s", name, "-x", "200", "-y", "50"]
         if start_dir:
             args += ["-c", start_dir]
         for pair in environment:

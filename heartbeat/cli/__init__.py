@@ -26,6 +26,7 @@ app.add_typer(cron.app, name="cron")
 app.command("launch")(misc.launch_command)
 app.command("doctor")(misc.doctor_command)
 app.command("demo")(misc.demo_command)
+app.add_typer(misc.config_app, name="config")
 
 
 def main() -> None:

@@ -124,3 +124,51 @@ def _render_demo(result: DemoResult) -> None:
         f"\ncleaned up: the demo's tmux server and {result.folder} are gone "
         f"({result.seconds:.1f} s). Next: `heartbeat doctor`, then `heartbeat launch`."
     )
+
+
+config_app = typer.Typer(
+    help="Show the effective settings and where each came from.", no_args_is_help=True
+)
+
+
+@config_app.command("show")
+@common.handle_errors
+def config_show_command(
+    json_output: common.JsonOption = False,
+    notes_dir: common.NotesDirOption = None,
+    socket: common.SocketOption = None,
+    state_dir: common.StateDirOption = None,
+) -> None:
+    """The effective settings, each with its source: flag, env VAR, config FILE or default."""
+    import os
+
+    from heartbeat.config import config_path
+
+    cfg = common.settings(notes_dir=notes_dir, socket=socket, state_dir=state_dir)
+    searched = config_path(os.environ)
+    if json_output:
+        common.emit_json(
+            {
+                "config_file": str(cfg.config_file) if cfg.config_file else None,
+                "config_path": str(searched),
+                "settings": {
+                    name: {"value": _json_value(getattr(cfg, name)), "source": source}
+                    for name, _, source in cfg.describe()
+                },
+            }
+        )
+        return
+    found = "found" if cfg.config_file else "not found: defaults and environment apply"
+    typer.echo(f"config file: {searched} ({found})")
+    rows = [("SETTING", "VALUE", "SOURCE"), *cfg.describe()]
+    widths = [max(len(row[i]) for row in rows) for i in range(2)]
+    for setting, value, source in rows:
+        typer.echo(f"{setting:<{widths[0]}}  {value:<{widths[1]}}  {source}".rstrip())
+
+
+def _json_value(value: object) -> object:
+    import pathlib
+
+    if isinstance(value, pathlib.Path):
+        return str(value)
+    return value
