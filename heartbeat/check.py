@@ -222,7 +222,10 @@ def _observe(
         last = next((line for line in reversed(output) if line.strip()), "")
         if any(m.kind == "prompt" and m.line == last.strip() for m in matches):
             facts.prompt = last.strip()
-    if not exists or (facts.finished and facts.exit_code not in (0, None)):
+    failed_quietly = not exists or (facts.finished and facts.exit_code not in (0, None))
+    if failed_quietly and not facts.auth and not facts.rate:
+        # the pane is the main source; the global codex log only explains a failure
+        # whose pane shows no signature (its lines may come from another session)
         uses_codex = "codex" in entry.command or "ralphy" in entry.command
         since = started_at - 1 if started_at is not None else ts - 3600
         since = max(since, memory.resumed_at or 0.0)
@@ -724,7 +727,7 @@ def _run(
     tmux: Tmux | None,
     sleep: Callable[[float], None],
 ) -> CheckResult:
-    _fix_process_path(settings)
+    fix_process_path(settings)
     try:
         collection = ms.collect(settings.notes_dir, day, settings.days)
     except ms.NoteError as error:
@@ -901,7 +904,7 @@ def _report(session: _Session, ts: float) -> SessionReport:
     )
 
 
-def _fix_process_path(settings: Settings) -> None:
+def fix_process_path(settings: Settings) -> None:
     """Put the configured prefix on this process's PATH before tmux is called.
 
     tmux gives a new pane the PATH of the tmux client, and cron's is /usr/bin:/bin.

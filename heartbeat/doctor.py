@@ -106,7 +106,7 @@ class Context:
 
 
 def with_prefix(prefix: str, path: str) -> str:
-    """*path* with the folders of *prefix* that it lacks put first (``_fix_process_path``)."""
+    """*path* with the folders of *prefix* that it lacks put first (``fix_process_path``)."""
     current = path.split(os.pathsep)
     missing = [p for p in prefix.split(os.pathsep) if p and p not in current]
     return os.pathsep.join([*missing, *current])

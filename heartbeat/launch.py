@@ -160,7 +160,7 @@ def launch(
     and the error raised: a session runs only if the heartbeat can see it.
     """
     from heartbeat import notes
-    from heartbeat.check import _fix_process_path, build_launch
+    from heartbeat.check import build_launch, fix_process_path
     from heartbeat.tmux import Tmux
 
     if not ms.is_valid_name(name):
@@ -182,7 +182,7 @@ def launch(
             f"or `heartbeat notes done {name}` (or `remove`) first"
         )
 
-    _fix_process_path(settings)
+    fix_process_path(settings)
     tmux = tmux or Tmux(settings.socket)
     _ensure_socket_folder(tmux.socket)
     if tmux.has_session(name):

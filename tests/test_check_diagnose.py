@@ -272,3 +272,24 @@ def test_verify_flags_prd_boxes_ticked_without_commits(
     assert report["prd_ticked"] == 2
     assert report["commits_since_start"] == 0
     assert any("1 task(s) done since the start" in flag for flag in report["flags"])
+
+
+def test_pane_evidence_wins_over_another_sessions_codex_log(
+    agents: pathlib.Path, notes_dir: pathlib.Path, tmp_path: pathlib.Path
+) -> None:
+    """The global codex log explains only a failure whose pane shows nothing."""
+    auth = "codex exec --full-auto 'scenario:auth fix'"
+    limited = "codex exec --full-auto 'scenario:ratelimit go'"
+    helpers.write_note(
+        notes_dir, helpers.canonical("auth", auth) + helpers.canonical("limited", limited)
+    )
+    helpers.start(agents, "auth", auth, None)
+    helpers.wait_exited(agents, "auth")
+    assert (tmp_path / "codex" / "log" / "codex-tui.log").exists()
+    helpers.start(agents, "limited", limited, None)
+    helpers.wait_exited(agents, "limited")
+    _, report = helpers.check_json("--dry-run")
+    sessions = helpers.by_name(report)
+    assert sessions["auth"]["diagnosis"] == "auth_expired"
+    assert sessions["limited"]["diagnosis"] == "rate_limited"
+    assert not any("codex log" in line for line in sessions["limited"]["evidence"])
