@@ -3,6 +3,10 @@
 Markdown structure comes from markdown-it-py's CommonMark tokens and their
 line maps, so a ``#`` line inside a fenced block is never a heading and a
 list item's extent is exactly what a Markdown renderer would show.
+
+Reading is lenient but never guesses: what looks like an entry and cannot be
+read becomes a Problem with its line, and what reads as a status ("done",
+"killed", a struck-through name) is never taken for a command.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import functools
 import re
 import shlex
 import typing as t
+import unicodedata
 
 from memory_schema.model import (
     INACTIVE_STATUSES,
@@ -30,67 +35,123 @@ if t.TYPE_CHECKING:
     from markdown_it import MarkdownIt
     from markdown_it.tree import SyntaxTreeNode
 
-SECTION_RE = re.compile(r"active\s+long[\s_-]*running\s+processes", re.IGNORECASE)
-LOG_RE = re.compile(rf"{LOG_TITLE}", re.IGNORECASE)
-CODE_SPAN_RE = re.compile(r"(?<!`)(`+)(?!`)(.+?)(?<!`)\1(?!`)", re.DOTALL)
-DONE_RE = re.compile(
-    r"\b(done|finished|completed?|killed|removed)\b|✅|✔|☑",
+_DASH = r"[\s_\-‐‑‒–—]*"
+SECTION_RE = re.compile(rf"active{_DASH}long{_DASH}running{_DASH}processes", re.IGNORECASE)
+#: A paragraph line that is only the section title (bold or plain): a heading in all but syntax.
+PSEUDO_HEADING_RE = re.compile(
+    rf"^\W*(?:\*\*|__)?\s*active{_DASH}long{_DASH}running{_DASH}processes\s*:?\s*(?:\*\*|__)?\s*:?\s*$",
     re.IGNORECASE,
 )
-STATUS_ONLY_RE = re.compile(
-    r"^(?:[\s().,;!·—–-]|✅|✔|☑|\b(?:done|finished|completed?|killed|removed|"
-    + "|".join(STATUS_WORDS)
-    + r")\b)+$",
+CODE_SPAN_RE = re.compile(r"(?<!`)(`+)(?!`)(.+?)(?<!`)\1(?!`)", re.DOTALL)
+#: Words (and marks) that end an entry: it is no longer watched.
+DONE_WORDS = r"done|finished|completed?|killed|removed|stopped|cancell?ed|aborted"
+DONE_MARKS = "✅✔☑✓"
+DONE_RE = re.compile(
+    rf"(?<!\bnot )(?<!n't )\b(?:{DONE_WORDS})\b|[{DONE_MARKS}]",
     re.IGNORECASE,
 )
 STATUS_RE = re.compile(r"\b(" + "|".join(STATUS_WORDS) + r")\b", re.IGNORECASE)
+#: Text that starts with a status, not a command: "done", "(killed)", "✅", "— failed at 3".
+STATUS_LEAD_RE = re.compile(
+    rf"^[\s().,;:!·—–\-→>*_~\[\]]*(?:[{DONE_MARKS}❌]|\b(?:{DONE_WORDS}|"
+    + "|".join(STATUS_WORDS)
+    + r")\b)",
+    re.IGNORECASE,
+)
 NONE_RE = re.compile(
     r"^\s*[(_*]*\s*(none|nothing|n/?a|no\s+(active\s+)?(sessions?|processes))\b",
     re.IGNORECASE,
 )
 CHECKBOX_RE = re.compile(r"^\[( |x|X)\]\s+")
-SEPARATOR_RE = re.compile(r"^\s*(?::|—|–|->|→|-{1,2}(?=\s))\s*")
-PLAIN_NAME_RE = re.compile(r"^([^\s:`*]{1,80}?)\s*(?::\s|:$|\s[—–]\s|\s-{1,2}\s|\s→\s)")
+SEPARATOR_RE = re.compile(r"^\s*(?::|—|–|->|=>|→|-{1,2}(?=\s))\s*")
+PLAIN_NAME_RE = re.compile(
+    r"^((?:[^\s:`*~()]|:(?!\s|$)){1,80}?)(?:\s*\(([^()]*)\))?"
+    r"\s*(?::(?=\s|$)|[—–→](?=\s|$)|->|=>|(?<=\s)-{1,2}(?=\s))\s*"
+)
+#: "Session `x`", "tmux session **x**": words before the name, dropped.
+NAME_PREFIX_RE = re.compile(
+    r"^(?:\*\*|__)?(?:tmux\s+)?session(?:\s+name)?\s*:?\s*(?:\*\*|__)?\s*:?\s*(?=\x00|\*\*|__)",
+    re.IGNORECASE,
+)
+EMPHASIS_NAME_RE = re.compile(r"^(\*\*|__|\*|_)(?!\s)(.+?)(?<!\s)\1(?![*_])")
+PAREN_RE = re.compile(r"^\s*\(([^()]*)\)")
 CANONICAL_HEAD_RE = re.compile(
     r"^`(?P<name>[A-Za-z0-9_-]+)` — (?P<status>"
     + "|".join(STATUS_WORDS)
     + r")(?P<fields>(?: · [^·]+)*)$"
 )
-KEY_VALUE_RE = re.compile(r"^\s*(?:\*\*|__)?([A-Za-z][A-Za-z _-]{0,20}?)(?:\*\*|__)?\s*:\s*(.*)$", re.S)
+KEY_VALUE_RE = re.compile(
+    r"^\s*(?:\*\*|__)?([A-Za-z][A-Za-z _-]{0,20}?)\s*(?:\*\*|__)?\s*:\s*(?:\*\*|__)?\s*(.*)$",
+    re.S,
+)
 STARTED_RE = re.compile(
-    r"\bstarted(?::|\s+at)?\s+(\d{4}-\d{2}-\d{2}[ T]\d{1,2}:\d{2}(?::\d{2})?(?:\s*[A-Z]{2,4})?"
+    r"\bstarted(?::|\s+at|\s+on)?\s+"
+    r"(\d{4}-\d{2}-\d{2}[ T]\d{1,2}:\d{2}(?::\d{2})?(?:\s*[A-Z]{2,4})?"
     r"|\d{1,2}:\d{2}(?:\s*[A-Z]{2,4})?)",
     re.IGNORECASE,
 )
-DIR_RE = re.compile(r"\b(?:dir|cwd|in)\s*:?\s+\x00(\d+)\x00", re.IGNORECASE)
-DIR_PLAIN_RE = re.compile(r"\b(?:dir|cwd)\s*:?\s+([~/.][^\s,;)]*)", re.IGNORECASE)
+DIR_PLAIN_RE = re.compile(
+    r"\b(?:dir|cwd|folder|in)\s*:?\s+([~/][^\s,;)]*|\.{1,2}/[^\s,;)]*)", re.IGNORECASE
+)
+#: Words before a code span that make it the session's folder, not its command.
+DIR_BEFORE_RE = re.compile(
+    r"\b(?:in|dir|cwd|folder|directory|path|repo|workdir|under)\s*:?\s*$", re.IGNORECASE
+)
+#: Words before a code span that make it something else than the command (a log, a hint).
+AUX_BEFORE_RE = re.compile(
+    r"\b(?:log|logs|monitor|attach|branch|prd|file|output|see|check|watch|started)\s*:?\s*$",
+    re.IGNORECASE,
+)
+BARE_PATH_RE = re.compile(r"^(?:~|\.{1,2})?/\S*$|^~$")
 CD_RE = re.compile(r"^\s*cd\s+(\"[^\"]+\"|'[^']+'|[^\s;&|]+)\s*&&")
+TMUX_NEW_RE = re.compile(r"^\s*(?:\S*/)?tmux\s(?:.*\s)?new(?:-session)?(?:\s|$)", re.S)
 
 KEYS = {
     "command": "command",
     "cmd": "command",
+    "tmux": "command",
     "dir": "dir",
     "directory": "dir",
     "cwd": "dir",
     "workdir": "dir",
+    "working dir": "dir",
+    "working directory": "dir",
+    "folder": "dir",
     "path": "dir",
     "project": "dir",
+    "repo": "dir",
     "started": "started",
+    "started at": "started",
     "start": "started",
+    "start time": "started",
     "since": "started",
     "status": "status",
     "state": "status",
     "session": "name",
+    "session name": "name",
+    "tmux session": "name",
     "name": "name",
     "until": "until",
 }
+#: Labels that open a remark, not a session: "- **Note:** the api is flaky".
+LABEL_WORDS = frozenset(
+    (  # noqa: SIM905 - a word list reads better as words
+        "note notes nb fyi ps todo next update updated reminder warning context plan goal "
+        "issue issues tip info why cause fix result results summary outcome progress eta pr "
+        "branch log logs monitor output watch attach check"
+    ).split()
+)
+FENCES = frozenset({"fence", "code_block"})
+LISTS = frozenset({"bullet_list", "ordered_list"})
 
 
 @functools.cache
 def _markdown() -> MarkdownIt:
     from markdown_it import MarkdownIt
 
-    return MarkdownIt("commonmark").enable(["table", "strikethrough"])
+    # Block structure only: entries are read from the raw inline text, so the
+    # inline parse (a third of the time on long notes) is not run.
+    return MarkdownIt("commonmark").enable(["table", "strikethrough"]).disable("inline")
 
 
 @dataclasses.dataclass
@@ -158,12 +219,28 @@ def _unspan(text: str, contents: list[str]) -> str:
     return re.sub(r"\x00(\d+)\x00", lambda m: contents[int(m.group(1))], text)
 
 
-def _strip_emphasis(text: str) -> str:
-    text = text.strip()
-    for mark in ("**", "__", "*", "_"):
-        if len(text) > 2 * len(mark) and text.startswith(mark) and text.endswith(mark):
-            return text[len(mark) : -len(mark)].strip()
-    return text
+def _logical_lines(text: str) -> list[str]:
+    """Split on line breaks, keeping backslash-continued lines together."""
+    return re.split(r"(?<!\\)\r?\n", text)
+
+
+def _strip_marks(raw: str) -> tuple[str, bool]:
+    """Drop leading symbols (✅, 🟢, ⏸️, bullets); True when one of them means done."""
+    done = False
+    index = 0
+    while index < len(raw):
+        char = raw[index]
+        if char.isspace() or unicodedata.category(char) in {"So", "Sk", "Mn", "Cf"} or char in "•·":
+            done = done or char in DONE_MARKS
+            index += 1
+        else:
+            break
+    return raw[index:], done
+
+
+def parse_tmux_like(text: str) -> bool:
+    """True when *text* starts as a ``tmux ... new[-session]`` command line."""
+    return bool(TMUX_NEW_RE.match(text))
 
 
 def parse_tmux_new(command: str) -> TmuxNew | None:
@@ -175,12 +252,12 @@ def parse_tmux_new(command: str) -> TmuxNew | None:
     argv = shlex.split(normalize_command(command))
     if not argv or argv[0].rsplit("/", 1)[-1] != "tmux":
         return None
-    takes_value = {"-S", "-L", "-f", "-s", "-c", "-n", "-x", "-y", "-e", "-F", "-t"}
     index = 1
     while index < len(argv) and argv[index].startswith("-"):
         index += 2 if argv[index] in {"-S", "-L", "-f", "-T"} else 1
     if index >= len(argv) or argv[index] not in {"new", "new-session"}:
         return None
+    takes_value = set("sScnxyeFtf")
     name: str | None = None
     start_dir: str | None = None
     env: list[str] = []
@@ -194,21 +271,25 @@ def parse_tmux_new(command: str) -> TmuxNew | None:
         if not arg.startswith("-") or arg == "-":
             rest = argv[index:]
             break
-        flag, attached = arg[:2], arg[2:]
-        if flag in takes_value:
-            value = attached or (argv[index + 1] if index + 1 < len(argv) else "")
-            index += 1 if attached else 2
-            if flag == "-s":
-                name = value
-            elif flag == "-c":
-                start_dir = value
-            elif flag == "-e":
-                env.append(value)
-            continue
         index += 1
+        # Flags may be grouped (`-ds NAME`): the first that takes a value ends the group.
+        for position, letter in enumerate(arg[1:], start=1):
+            if letter not in takes_value:
+                continue
+            value = arg[position + 1 :]
+            if not value:
+                value = argv[index] if index < len(argv) else ""
+                index += 1
+            if letter == "s":
+                name = value
+            elif letter == "c":
+                start_dir = value
+            elif letter == "e":
+                env.append(value)
+            break
     if not name:
         raise ValueError("the tmux command has no `-s NAME`: add the session name")
-    shell_command = " ".join(rest)
+    shell_command = rest[0] if len(rest) == 1 else shlex.join(rest)
     if start_dir is None:
         match = CD_RE.match(shell_command)
         if match:
@@ -228,12 +309,21 @@ def parse_note(text: str, path: pathlib.Path) -> ParsedNote:
     from markdown_it.tree import SyntaxTreeNode
 
     tree = SyntaxTreeNode(_markdown().parse("\n".join(lines)))
+    # (line, level, title); a paragraph line that is only the section's title is a
+    # heading below every level, so that it runs to the next heading of any level.
     headings: list[tuple[int, int, str]] = []
     for node in tree.children:
-        if node.type == "heading" and node.map:
+        if not node.map:
+            continue
+        if node.type == "heading":
             level = int(node.tag[1])
             title = node.children[0].content if node.children else ""
             headings.append((node.map[0] + body_start, level, title))
+        elif node.type == "paragraph" and node.children:
+            for number, text_line in enumerate(node.children[0].content.split("\n")):
+                if PSEUDO_HEADING_RE.match(text_line):
+                    headings.append((node.map[0] + body_start + number, 7, text_line.strip()))
+    headings.sort()
     sections: list[Section] = []
     total = len(note.lines)
     for position, (start, level, title) in enumerate(headings):
@@ -244,17 +334,31 @@ def parse_note(text: str, path: pathlib.Path) -> ParsedNote:
     parsed = ParsedNote(path, note, sections, entries, problems, metadata, body_start)
     active = parsed.active_sections
     for node in tree.children:
-        if not node.map:
+        if not node.map or node.type == "heading":
             continue
         first = node.map[0] + body_start
-        if any(section.start < first < section.end for section in active):
-            _read_block(node, body_start, path, note, entries, problems)
+        section = next((s for s in active if s.start < first < s.end), None)
+        if section is None:
+            continue
+        # The nearest heading above the block, when it is a sub-heading of the section.
+        inner = [h for h in headings if section.start < h[0] < first]
+        sub_title = inner[-1][2] if inner else ""
+        if sub_title.strip() == LOG_TITLE:
+            continue  # the heartbeat's own log, nested in a level-1 section
+        done = bool(sub_title and DONE_RE.search(sub_title))
+        _read_block(node, body_start, path, note, entries, problems, done=done)
     return parsed
 
 
 def _frontmatter(
     note: NoteText, path: pathlib.Path, problems: list[Problem]
 ) -> tuple[int, dict[str, object]]:
+    """Where the body starts, and the metadata (read-only, never rewritten).
+
+    A ``---`` block whose YAML is not a mapping is no frontmatter: two thematic
+    breaks around text, read as Markdown. Invalid YAML is a problem, and the
+    block is read as Markdown too, so that nothing in it is lost.
+    """
     if not note.lines or note.bare(0).rstrip() != "---":
         return 0, {}
     for index in range(1, len(note.lines)):
@@ -262,11 +366,11 @@ def _frontmatter(
             break
     else:
         return 0, {}
-    block = "".join(note.lines[: index + 1])
+    inner = "".join(note.lines[1:index])
     try:
-        import frontmatter
+        from frontmatter.default_handlers import YAMLHandler
 
-        metadata = frontmatter.loads(block).metadata
+        metadata = YAMLHandler().load(inner)
     except Exception as error:
         problems.append(
             Problem(
@@ -276,8 +380,19 @@ def _frontmatter(
                 "fix it or remove the --- block",
             )
         )
+        return 0, {}
+    if metadata is None:
         return index + 1, {}
-    return index + 1, dict(metadata)
+    if not isinstance(metadata, dict):
+        return 0, {}
+    return index + 1, {str(key): value for key, value in metadata.items()}
+
+
+def _keep(result: Entry | Problem | None, entries: list[Entry], problems: list[Problem]) -> None:
+    if isinstance(result, Entry):
+        entries.append(result)
+    elif isinstance(result, Problem):
+        problems.append(result)
 
 
 def _read_block(
@@ -287,27 +402,88 @@ def _read_block(
     note: NoteText,
     entries: list[Entry],
     problems: list[Problem],
+    *,
+    done: bool = False,
 ) -> None:
-    if node.type in {"bullet_list", "ordered_list"}:
+    if node.type in LISTS:
         for item in node.children:
-            result = _read_item(item, offset, path, note)
-            if isinstance(result, Entry):
-                entries.append(result)
-            elif isinstance(result, Problem):
-                problems.append(result)
+            _keep(_read_item(item, offset, path, note, done=done), entries, problems)
     elif node.type == "table":
-        _read_table(node, offset, path, entries, problems)
-    elif node.type in {"fence", "code_block"} and node.map:
-        content = node.content
-        if re.search(r"\btmux\b.*\bnew(-session)?\b", content, re.S):
-            line, end = node.map[0] + offset + 1, node.map[1] + offset
-            result = _entry_from_parts(
-                path, line, end, name=None, command=content, fields={}, free_text=""
-            )
-            if isinstance(result, Entry):
-                entries.append(result)
-            else:
-                problems.append(result)
+        _read_table(node, offset, path, entries, problems, done=done)
+    elif node.type in FENCES and node.map:
+        # A fence holds a command per logical line; each tmux new-session is an entry.
+        body = node.map[0] + offset + (2 if node.type == "fence" else 1)
+        for number, command in _fence_lines(node.content):
+            if parse_tmux_like(command):
+                line = body + number
+                height = command.count("\n")
+                result = _entry_from_parts(
+                    path,
+                    line,
+                    line + height,
+                    name=None,
+                    command=command,
+                    fields={},
+                    free_text="",
+                    inactive=done,
+                )
+                _keep(result, entries, problems)
+    elif node.type == "paragraph" and node.map and node.children:
+        # Prose is prose, except a full tmux new-session line: that names its session.
+        for number, text_line in _numbered_logical_lines(node.children[0].content):
+            command = text_line.strip().removeprefix("$ ").strip()
+            raw, spans = _spans(command)
+            if raw.startswith("\x00") and raw.rstrip().endswith("\x00") and raw.count("\x00") == 2:
+                command = spans[0]
+            if parse_tmux_like(command):
+                line = node.map[0] + offset + 1 + number
+                result = _entry_from_parts(
+                    path,
+                    line,
+                    line + text_line.count("\n"),
+                    name=None,
+                    command=command,
+                    fields={},
+                    free_text="",
+                    inactive=done,
+                )
+                _keep(result, entries, problems)
+
+
+def _numbered_logical_lines(text: str) -> list[tuple[int, str]]:
+    """Logical lines with the 0-based number of the physical line each starts on."""
+    numbered = []
+    number = 0
+    for logical in _logical_lines(text):
+        numbered.append((number, logical))
+        number += logical.count("\n") + 1
+    return numbered
+
+
+def _fence_lines(content: str) -> list[tuple[int, str]]:
+    """The commands of a fence: logical lines without blanks, comments and ``$ `` prompts."""
+    found = []
+    for number, logical in _numbered_logical_lines(content):
+        text = logical.strip()
+        if text.startswith("$ "):
+            text = text[2:].strip()
+        if text and not text.startswith("#"):
+            found.append((number, text))
+    return found
+
+
+def _fence_command(content: str) -> str:
+    """The command held by a fence under an item.
+
+    A tmux new-session line wins (other lines are often the monitoring
+    commands); otherwise the lines run one after the other, each only when the
+    one before succeeded (``cd DIR`` then the agent).
+    """
+    lines = [text for _, text in _fence_lines(content)]
+    for text in lines:
+        if parse_tmux_like(text):
+            return text
+    return " && ".join(lines)
 
 
 def _item_range(node: SyntaxTreeNode, offset: int, note: NoteText) -> tuple[int, int]:
@@ -322,109 +498,146 @@ def _paragraph(node: SyntaxTreeNode) -> str:
     for child in node.children:
         if child.type == "paragraph":
             return child.children[0].content if child.children else ""
-        if child.type in {"bullet_list", "ordered_list", "fence", "code_block"}:
+        if child.type in LISTS | FENCES:
             return ""
     return ""
 
 
+def _key_value(text: str) -> tuple[str, str] | None:
+    """``command: `x` `` → ("command", "x") for the keys this reader knows."""
+    match = KEY_VALUE_RE.match(text)
+    if not match:
+        return None
+    key = KEYS.get(re.sub(r"\s+", " ", match.group(1).strip().lower()))
+    if key is None:
+        return None
+    raw, spans = _spans(match.group(2).strip())
+    if raw.startswith("\x00") and spans:
+        value = spans[int(raw.split("\x00")[1])]
+    else:
+        value = _unspan(raw, spans).strip().strip("*_").strip()
+        if key == "dir" and value[:1] in {"~", "/", "."}:
+            value = value.split()[0] if value.split() else value
+    return key, value
+
+
 def _read_item(
-    item: SyntaxTreeNode, offset: int, path: pathlib.Path, note: NoteText
+    item: SyntaxTreeNode,
+    offset: int,
+    path: pathlib.Path,
+    note: NoteText,
+    *,
+    done: bool = False,
 ) -> Entry | Problem | None:
     line, end = _item_range(item, offset, note)
     head = _paragraph(item)
     fields: dict[str, str] = {}
     fences: list[str] = []
-    subs: list[str] = []
     for child in item.children:
-        if child.type in {"fence", "code_block"}:
+        if child.type in FENCES:
             fences.append(child.content)
-        elif child.type in {"bullet_list", "ordered_list"}:
+        elif child.type in LISTS:
             for sub in child.children:
-                subs.append(_paragraph(sub))
-                fences.extend(
-                    c.content for c in sub.children if c.type in {"fence", "code_block"}
-                )
-    for sub in subs:
-        match = KEY_VALUE_RE.match(sub)
-        if match and match.group(1).strip().lower() in KEYS:
-            key = KEYS[match.group(1).strip().lower()]
-            raw, spans = _spans(match.group(2).strip())
-            if raw.startswith("\x00") and spans:
-                value = spans[int(raw.split("\x00")[1])]
-            else:
-                value = _unspan(raw, spans).strip()
-            fields.setdefault(key, value)
+                pair = _key_value(_paragraph(sub))
+                if pair:
+                    fields.setdefault(*pair)
+                fences.extend(c.content for c in sub.children if c.type in FENCES)
 
     canonical = CANONICAL_HEAD_RE.match(head)
     if canonical and "command" in fields and not fences:
-        return _canonical_entry(canonical, fields, path, line, end)
+        return _canonical_entry(canonical, fields, path, line, end, done=done)
 
-    text = head.strip()
-    struck = False
-    if text.startswith("~~"):
-        struck = True
-        text = re.sub(r"~~", "", text).strip()
-    checkbox = CHECKBOX_RE.match(text)
+    # The first line is the entry; later lines of the paragraph are key: value
+    # pairs ("command: ..." under "- **api**") or more free text.
+    first, *more = _logical_lines(head)
+    extra = []
+    for text in more:
+        pair = _key_value(text)
+        if pair:
+            fields.setdefault(*pair)
+        else:
+            extra.append(text.strip())
+    pair = _key_value(first)
+    if pair and pair[0] == "name" and len(_unspan(*_spans(pair[1])).split()) == 1:
+        fields.setdefault(*pair)  # "- Session: api" over its key/value sub-items
+        first = ""
+    elif pair and pair[0] == "command" and "command" not in fields:
+        fields["command"] = pair[1]
+        first = ""
+    elif pair and not more and not fences and not item.children[1:]:
+        return None  # a stray "- started: 14:05" field, not an entry
+
+    raw, spans = _spans(" ".join(part for part in [first.strip(), *extra] if part))
+    raw, marked = _strip_marks(raw)
     checked = False
+    checkbox = CHECKBOX_RE.match(raw)
     if checkbox:
         checked = checkbox.group(1) != " "
-        text = text[checkbox.end() :]
-    if not text and not fields and not fences:
+        raw, more_marks = _strip_marks(raw[checkbox.end() :])
+        marked = marked or more_marks
+    struck = False
+    strike = re.match(r"^(\*\*|__)?~~(.+?)~~", raw)
+    if strike:
+        struck = True
+        raw = (strike.group(1) or "") + strike.group(2) + raw[strike.end() :]
+        raw, more_marks = _strip_marks(raw)
+        marked = marked or more_marks
+    if not raw.strip() and not fields and not fences:
         return None
-    if NONE_RE.match(text) and not fields and not fences:
+    if NONE_RE.match(_unspan(raw, spans)) and not fields and not fences:
         return None
 
-    raw, spans = _spans(text)
+    raw = NAME_PREFIX_RE.sub("", raw, count=1)
     name: str | None = None
     rest = raw
-    bold = re.match(r"^(\*\*|__)(.+?)\1", raw)
+    free_parts: list[str] = []
+    emphasis = EMPHASIS_NAME_RE.match(raw)
+    plain = PLAIN_NAME_RE.match(raw)
     if raw.startswith("\x00"):
-        index = int(raw.split("\x00")[1])
-        candidate = spans[index]
-        rest = raw[raw.index("\x00", 1) + 1 :]
-        separated = SEPARATOR_RE.match(rest)
-        if separated or not rest.strip() or not parse_tmux_like(candidate):
+        close = raw.index("\x00", 1)
+        candidate = spans[int(raw[1:close])]
+        if not parse_tmux_like(candidate):
             name = candidate
-            rest = rest[separated.end() :] if separated else rest
-        else:
-            rest = raw
-    elif bold:
-        name = _strip_emphasis(_unspan(bold.group(2), spans)).strip("`")
-        rest = raw[bold.end() :]
+            rest = raw[close + 1 :]
+    elif emphasis:
+        name = _unspan(emphasis.group(2), spans).strip("`~ ").rstrip(" :—–-").strip()
+        rest = raw[emphasis.end() :]
+    elif plain and not parse_tmux_like(_unspan(raw, spans)):
+        name = plain.group(1)
+        if plain.group(2):
+            free_parts.append(_unspan(plain.group(2), spans))
+        rest = raw[plain.end() :]
+    elif re.fullmatch(r"[^\s:`*~()]{1,80}:?", raw.strip()) and (
+        fields or fences or struck or marked or checked
+    ):
+        name = raw.strip().rstrip(":")  # "- api" over its sub-items or fence, "~~api~~"
+        rest = ""
+    if name is not None:
+        paren = PAREN_RE.match(rest)
+        if paren:
+            free_parts.append(_unspan(paren.group(1), spans))
+            rest = rest[paren.end() :]
         separated = SEPARATOR_RE.match(rest)
         rest = rest[separated.end() :] if separated else rest
-    else:
-        plain = PLAIN_NAME_RE.match(raw)
-        if plain and not parse_tmux_like(_unspan(raw, spans)):
-            name = plain.group(1)
-            rest = raw[plain.end() :]
 
-    command = ""
-    free = rest
-    rest_spans = [int(m) for m in re.findall(r"\x00(\d+)\x00", rest)]
-    if rest_spans:
-        command = spans[rest_spans[0]]
-        free = rest.replace(f"\x00{rest_spans[0]}\x00", " ", 1)
-    elif name is not None and STATUS_ONLY_RE.match(_unspan(rest, spans)):
-        free = rest  # "- api — done": a status-only mention of an earlier entry
-    elif name is not None and rest.strip():
-        command = _unspan(rest, spans).strip()
-        tail = re.search(r"\s*\(([^()]*)\)\s*$", command)
-        if tail and (STARTED_RE.search(tail.group(1)) or STATUS_RE.search(tail.group(1))):
-            command = command[: tail.start()].rstrip()
-            free = tail.group(1)
-        else:
-            free = ""
-        command = command.rstrip(" —–-").strip()
-    elif name is None and parse_tmux_like(_unspan(raw, spans)):
-        command = _unspan(raw, spans)
-        free = ""
+    command, free, span_dir = _command_from(rest, spans, name)
+    if name is not None and name.lower() in LABEL_WORDS and not parse_tmux_like(command):
+        return None  # a remark ("Note: ...", "Monitor: `tmux attach ...`"), not a session
+    free_parts.append(free)
+    if span_dir and "dir" not in fields:
+        fields["dir"] = span_dir
+    status_only = False
     if not command and "command" in fields:
         command = fields["command"]
     if not command and fences:
-        command = fences[0]
+        command = _fence_command(fences[0])
     if "name" in fields and name is None:
         name = fields["name"]
+    free_text = " ".join(part for part in free_parts if part).strip()
+    if not command:
+        status_only = name is not None and bool(
+            struck or marked or checked or STATUS_LEAD_RE.match(free_text) or fields.get("status")
+        )
     if name is None and not command:
         return Problem(
             path,
@@ -432,16 +645,17 @@ def _read_item(
             "cannot read an entry from this item; write it as "
             "`- name: command` (or run `heartbeat notes add NAME --command CMD`)",
         )
-    free_text = _unspan(free, spans) if free else ""
     if "dir" not in fields:
-        match = DIR_RE.search(free) or None
-        if match:
-            fields["dir"] = spans[int(match.group(1))]
-        else:
-            plain_dir = DIR_PLAIN_RE.search(free_text)
-            if plain_dir:
-                fields["dir"] = plain_dir.group(1)
-    inactive = struck or checked or bool(DONE_RE.search(free_text + " " + fields.get("status", "")))
+        plain_dir = DIR_PLAIN_RE.search(free_text)
+        if plain_dir:
+            fields["dir"] = plain_dir.group(1)
+    inactive = (
+        done
+        or struck
+        or checked
+        or marked
+        or bool(DONE_RE.search(free_text + " " + fields.get("status", "")))
+    )
     return _entry_from_parts(
         path,
         line,
@@ -451,15 +665,90 @@ def _read_item(
         fields=fields,
         free_text=free_text,
         inactive=inactive,
+        status_only=status_only,
     )
 
 
-def parse_tmux_like(text: str) -> bool:
-    return bool(re.match(r"^\s*(\S*/)?tmux\s.*\bnew(-session)?\b", text, re.S))
+def _command_from(rest: str, spans: list[str], name: str | None) -> tuple[str, str, str | None]:
+    """Split what follows the name into (command, free text, folder from a code span).
+
+    The command is the first code span that is not the name, not a folder
+    (``in `~/x` ``) and not a log or hint; without code spans it is the text up
+    to a status tail (`` — done``, ``(started 14:05)``, ✅). Text that starts
+    with a status word is a status mention, never a command.
+    """
+    occurrences = list(re.finditer(r"\x00(\d+)\x00", rest))
+    usable = []
+    span_dir: str | None = None
+    for match in occurrences:
+        content = spans[int(match.group(1))]
+        before = _unspan(rest[: match.start()], spans)
+        if name is not None and content.strip("*_ ") == name:
+            continue
+        if DIR_BEFORE_RE.search(before):
+            span_dir = span_dir or content
+            continue
+        if AUX_BEFORE_RE.search(before) or not content.strip():
+            continue
+        usable.append(match)
+    if usable:
+        chosen = usable[0]
+        if len(usable) > 1 and BARE_PATH_RE.match(spans[int(chosen.group(1))]):
+            span_dir = span_dir or spans[int(chosen.group(1))]
+            chosen = usable[1]
+        free = rest[: chosen.start()] + " " + rest[chosen.end() :]
+        return spans[int(chosen.group(1))], _unspan(free, spans).strip(), span_dir
+    text = _unspan(rest, spans).strip()
+    if not text:
+        return "", "", span_dir
+    if name is not None and STATUS_LEAD_RE.match(text):
+        return "", text, span_dir
+    if name is None and not parse_tmux_like(text):
+        return "", text, span_dir
+    if occurrences and name is not None:
+        # Only the name, a folder or hints in code spans: no command here.
+        return "", text, span_dir
+    return (*_split_status_tail(text), span_dir)
+
+
+def _split_status_tail(text: str) -> tuple[str, str]:
+    """``codex exec x — done (started 14:05)`` → (``codex exec x``, ``done (started 14:05)``).
+
+    Splits at an em or en dash, a ✅, or a final parenthesis about the status,
+    but only where the command before it has balanced quotes.
+    """
+    for cut in re.finditer(rf"\s+[—–]\s+|\s+[—–]$|\s*(?=[{DONE_MARKS}])", text):
+        head = text[: cut.start()].rstrip()
+        if head and _balanced(head):
+            return head, text[cut.start() :].strip(" —–")
+    tail = re.search(r"\s*\(([^()]*)\)\s*$", text)
+    if tail and (
+        STARTED_RE.search(tail.group(1))
+        or STATUS_RE.search(tail.group(1))
+        or DONE_RE.search(tail.group(1))
+    ):
+        head = text[: tail.start()].rstrip()
+        if _balanced(head):
+            return head, tail.group(1)
+    return text, ""
+
+
+def _balanced(command: str) -> bool:
+    try:
+        shlex.split(command)
+    except ValueError:
+        return False
+    return True
 
 
 def _canonical_entry(
-    match: re.Match[str], fields: dict[str, str], path: pathlib.Path, line: int, end: int
+    match: re.Match[str],
+    fields: dict[str, str],
+    path: pathlib.Path,
+    line: int,
+    end: int,
+    *,
+    done: bool = False,
 ) -> Entry | Problem:
     values: dict[str, str] = {}
     for part in match.group("fields").split(" · ")[1:]:
@@ -480,6 +769,7 @@ def _canonical_entry(
         },
         free_text="",
         canonical=True,
+        inactive=done,
     )
 
 
@@ -494,8 +784,11 @@ def _entry_from_parts(
     free_text: str,
     inactive: bool = False,
     canonical: bool = False,
+    status_only: bool = False,
 ) -> Entry | Problem:
     command = normalize_command(command)
+    if not command.strip("` "):
+        command = ""  # "``" is no code span: an empty command, not a backtick
     tmux: TmuxNew | None = None
     try:
         if parse_tmux_like(command):
@@ -506,10 +799,10 @@ def _entry_from_parts(
         reason = str(error)
         if "quotation" in reason:
             reason = "unbalanced quotes in the command; close the quote"
+        elif "escaped" in reason:
+            reason = "the command ends in a lone backslash; remove it or finish the line"
         return Problem(path, line, f"cannot read the command of {name or 'this entry'}: {reason}")
     if tmux is not None:
-        if name is not None and name != tmux.name and name.strip("`*") != tmux.name:
-            name = tmux.name if not is_valid_name(name) else name
         name = tmux.name
     if not name:
         return Problem(path, line, "the entry has no session name; add one before the command")
@@ -520,7 +813,7 @@ def _entry_from_parts(
             f"session name {name!r} cannot be used: tmux rewrites '.' and ':' and expands '#{{'; "
             "use only letters, digits, '_' and '-'",
         )
-    if not command and not (free_text and STATUS_ONLY_RE.match(free_text)):
+    if not command and not status_only:
         return Problem(
             path, line, f"the entry {name!r} has an empty command; add the command it runs"
         )
@@ -559,16 +852,16 @@ def _read_table(
     path: pathlib.Path,
     entries: list[Entry],
     problems: list[Problem],
+    *,
+    done: bool = False,
 ) -> None:
     rows = [row for part in node.children for row in part.children if row.type == "tr"]
     if not rows:
         return
-    header = [_cell(c).lower().strip() for c in rows[0].children]
+    header = [_cell(c).lower().strip().strip("*_ ") for c in rows[0].children]
     columns: dict[str, int] = {}
     for index, title in enumerate(header):
         key = KEYS.get(title) or KEYS.get(title.split()[0] if title else "")
-        if title in {"session", "session name", "name", "tmux session"}:
-            key = "name"
         if key and key not in columns:
             columns[key] = index
     if "name" not in columns or "command" not in columns:
@@ -577,26 +870,25 @@ def _read_table(
         cells = [_cell(c) for c in row.children]
         values = {k: (cells[i] if i < len(cells) else "") for k, i in columns.items()}
         line = (row.map[0] + offset + 1) if row.map else offset + 1
-        name = values.pop("name").strip("`* ")
+        name_cell, marked = _strip_marks(values.pop("name"))
         command = values.pop("command")
-        if not name and not command:
+        if not name_cell.strip() and not command.strip():
             continue
-        struck = name.startswith("~~") or command.startswith("~~")
-        name = name.strip("~")
+        struck = name_cell.startswith("~~") or command.startswith("~~")
+        name = name_cell.strip("~`* ")
+        marked = marked or any(mark in cell for cell in cells for mark in DONE_MARKS)
+        status = values.get("status", "")
         result = _entry_from_parts(
             path,
             line,
             line,
             name=name,
-            command=command.strip("~"),
+            command=command.strip("~").strip(),
             fields=values,
-            free_text=" ".join(values.values()),
-            inactive=struck or bool(DONE_RE.search(values.get("status", ""))),
+            free_text=status,
+            inactive=done or struck or marked or bool(DONE_RE.search(status)),
         )
-        if isinstance(result, Entry):
-            entries.append(result)
-        else:
-            problems.append(result)
+        _keep(result, entries, problems)
 
 
 def _cell(node: SyntaxTreeNode) -> str:
