@@ -157,30 +157,11 @@ def remove(settings: Settings, date: datetime.date, name: str) -> NotesResult:
     def transform(note: ms.ParsedNote) -> str:
         text = ms.remove_entry(note, name) if note.entries_named(name) else note.text.text
         if earlier:
-            reparsed = ms.parse_note(text, note.path)
-            marker = f"- ~~`{name}`~~ — removed{reparsed.text.newline}"
-            return _insert_line(reparsed, marker)
+            return ms.mark_removed(ms.parse_note(text, note.path), name)
         return text
 
     ms.edit_note(path, transform, create=ms.new_note_text(date.isoformat()))
     return NotesResult([path], [], [], f"removed {name} from {path}")
-
-
-def _insert_line(note: ms.ParsedNote, line: str) -> str:
-    sections = note.active_sections
-    lines = list(note.text.lines)
-    if sections:
-        section = sections[-1]
-        index = section.end
-        while index - 1 > section.start and not note.text.bare(index - 1).strip():
-            index -= 1
-        lines.insert(index, line)
-    else:
-        nl = note.text.newline
-        if lines and not lines[-1].endswith("\n"):
-            lines[-1] += nl
-        lines.extend([nl, f"## {ms.SECTION_TITLE}{nl}", nl, line])
-    return "".join(lines) if not note.text.bom else "\ufeff" + "".join(lines)
 
 
 def resume(

@@ -12,8 +12,8 @@ import re
 import typing as t
 
 from memory_schema.errors import EntryNotFound, NoteError
-from memory_schema.model import LOG_TITLE, Entry, Section
-from memory_schema.render import render_entry, render_section
+from memory_schema.model import LOG_TITLE, Entry, Section, is_valid_name
+from memory_schema.render import InvalidEntry, render_entry, render_section
 from memory_schema.text import NoteText, strip_ending
 
 if t.TYPE_CHECKING:
@@ -79,7 +79,7 @@ def add_entry(
     status: str = "running",
     *,
     started: str | None = None,
-    dir: str | None = None,
+    dir: str | None = None,  # noqa: A002 - the Entry field and the --dir option say `dir`
     until: str | None = None,
 ) -> str:
     """Add a canonical entry at the end of the note's last Active section.
@@ -97,9 +97,7 @@ def add_entry(
     return _append_section(note, render_section([block], note.newline))
 
 
-def set_status(
-    parsed: ParsedNote, name: str, status: str, *, until: str | None = None
-) -> str:
+def set_status(parsed: ParsedNote, name: str, status: str, *, until: str | None = None) -> str:
     """Update the status word (and the pause end) of the last mention of *name*.
 
     Raises EntryNotFound when the note does not mention *name*, NotCanonical
@@ -126,6 +124,22 @@ def set_status(
     if new == original:
         return note.text
     return _splice(note, index, [new], remove=1)
+
+
+def mark_removed(parsed: ParsedNote, name: str) -> str:
+    """Add a struck-through ``- ~~`name`~~ — removed`` mention to the last Active section.
+
+    The mention reads as inactive and overrides earlier mentions (in this or
+    earlier notes) without rewording them. Creates the section when missing.
+    """
+    if not is_valid_name(name):
+        raise InvalidEntry(f"session name {name!r} cannot be used")
+    note = parsed.text
+    block = [f"- ~~`{name}`~~ — removed{note.newline}"]
+    sections = parsed.active_sections
+    if sections:
+        return _insert_in_section(note, sections[-1], block)
+    return _append_section(note, render_section([block], note.newline))
 
 
 def remove_entry(parsed: ParsedNote, name: str) -> str:

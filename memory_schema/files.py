@@ -83,20 +83,25 @@ def read_bytes(path: pathlib.Path) -> bytes:
     """
     try:
         info = path.lstat()
+        if stat.S_ISLNK(info.st_mode):
+            target = path.resolve()
+            if target.parent != path.parent.resolve():
+                raise NoteReadError(
+                    path,
+                    1,
+                    f"is a symlink out of the notes folder (to {target}); "
+                    "copy the note into the folder instead",
+                )
+            info = target.stat()
     except FileNotFoundError:
-        raise
-    except OSError as error:
-        raise NoteReadError(path, 1, f"cannot be read: {error.strerror}") from None
-    if stat.S_ISLNK(info.st_mode):
-        target = path.resolve()
-        if target.parent != path.parent.resolve():
+        if os.path.lexists(path):
             raise NoteReadError(
-                path,
-                1,
-                f"is a symlink out of the notes folder (to {target}); "
-                "copy the note into the folder instead",
-            )
-        info = target.stat()
+                path, 1, "is a symlink to a file that does not exist; remove or fix the link"
+            ) from None
+        raise
+    except (OSError, RuntimeError) as error:
+        reason = getattr(error, "strerror", None) or str(error)
+        raise NoteReadError(path, 1, f"cannot be read ({reason}); check the file") from None
     if not stat.S_ISREG(info.st_mode):
         kind = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
         raise NoteReadError(path, 1, f"is {kind}; a daily note must be a Markdown file")
@@ -107,17 +112,25 @@ def read_bytes(path: pathlib.Path) -> bytes:
             f"is {info.st_size} bytes, over the {MAX_NOTE_BYTES} the heartbeat reads; "
             "move old content to another file",
         )
-    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) * 0
-    fd = os.open(path, flags)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError as error:
+        raise NoteReadError(
+            path, 1, f"cannot be read ({error.strerror}); check its permissions"
+        ) from None
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise NoteReadError(path, 1, "is not a regular file")
         chunks = []
+        size = 0
         while chunk := os.read(fd, 1 << 20):
             chunks.append(chunk)
-            if sum(map(len, chunks)) > MAX_NOTE_BYTES:
+            size += len(chunk)
+            if size > MAX_NOTE_BYTES:
                 raise NoteReadError(path, 1, "grew past the size the heartbeat reads")
         return b"".join(chunks)
+    except OSError as error:
+        raise NoteReadError(path, 1, f"cannot be read ({error.strerror})") from None
     finally:
         os.close(fd)
 
@@ -141,17 +154,16 @@ class Collection:
         return next((e for e in self.entries if e.name == name), None)
 
 
-def collect(
-    notes_dir: pathlib.Path, date: datetime.date, days: int = 2
-) -> Collection:
+def collect(notes_dir: pathlib.Path, date: datetime.date, days: int = 2) -> Collection:
     """Read the notes of *date* and the *days* before it, oldest first.
 
     Unreadable notes become problems (file:line); missing notes are skipped.
     Raises NoteError when *notes_dir* itself is missing or not a folder.
     """
     if not notes_dir.is_dir():
+        what = "is not a folder" if notes_dir.exists() else "does not exist"
         raise NoteError(
-            f"{notes_dir}: the notes folder does not exist; create it or point "
+            f"{notes_dir}: the notes folder {what}; create it or point "
             "HEARTBEAT_NOTES_DIR (or --notes-dir) at the folder of your daily notes"
         )
     notes: list[pathlib.Path] = []
@@ -235,24 +247,37 @@ def atomic_write(path: pathlib.Path, data: bytes, mode: int | None = None) -> No
     Keeps *mode* (the old file's mode by default). On any failure the old file
     is intact and the temporary file removed.
     """
-    folder = path.parent
     if mode is None:
         try:
             mode = stat.S_IMODE(path.stat().st_mode)
         except FileNotFoundError:
             mode = 0o644 & ~_umask()
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    tmp = _write_temp(path, data, mode)
+    try:
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _fsync_folder(path.parent)
+
+
+def _write_temp(path: pathlib.Path, data: bytes, mode: int) -> pathlib.Path:
+    """A fsynced temporary file holding *data*, beside *path*, with *mode*."""
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp = pathlib.Path(name)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fchmod(handle.fileno(), mode)
             os.fsync(handle.fileno())
-        os.replace(tmp, path)
     except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+        tmp.unlink(missing_ok=True)
         raise
+    return tmp
+
+
+def _fsync_folder(folder: pathlib.Path) -> None:
     dir_fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     try:
         os.fsync(dir_fd)
@@ -261,6 +286,22 @@ def atomic_write(path: pathlib.Path, data: bytes, mode: int | None = None) -> No
             raise
     finally:
         os.close(dir_fd)
+
+
+def _create_exclusive(path: pathlib.Path, data: bytes) -> bool:
+    """Create *path* holding *data* only if it does not exist yet (link, not rename).
+
+    Returns False, writing nothing, when another writer created it first.
+    """
+    tmp = _write_temp(path, data, 0o644 & ~_umask())
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        return False
+    finally:
+        tmp.unlink(missing_ok=True)
+    _fsync_folder(path.parent)
+    return True
 
 
 def _umask() -> int:
@@ -279,54 +320,89 @@ def edit_note(
     """Apply *transform* to the note at *path* and write the result atomically.
 
     *transform* gets the parsed note and returns the new full text. When the
-    file is missing it starts from *create* (or raises FileNotFoundError).
-    Holds the folder lock; if the file changed on disk between read and write
-    (the assistant appending), re-reads and re-applies instead of overwriting.
-    After the rename it checks that nothing was appended to the old file in the
-    meantime, and carries such late appends over. Returns True when the file
-    was written, False when the transform changed nothing (the file is then
-    not touched at all: same bytes, same mtime).
+    file is missing it starts from *create* (or raises FileNotFoundError); a
+    note created meanwhile by someone else is read and edited instead.
+
+    Holds the folder lock (the heartbeat's writers take turns). The assistant
+    does not take it: if the file changed on disk between read and write, the
+    note is re-read and the transform re-applied. When it keeps changing by
+    appends only, the last try writes anyway and carries the appended bytes
+    over; any other change for *tries* reads in a row raises
+    ConcurrentEditError and nothing is written. After the rename, bytes that
+    another writer appended to the old file are appended to the new one, so
+    no line of either is lost.
+
+    Returns True when the file was written, False when the transform changed
+    nothing (the file is then not touched at all: same bytes, same mtime).
+    Raises NoteReadError for a note that is not text (it is never rewritten).
     """
-    if path.is_symlink() and path.resolve().parent != path.parent.resolve():
-        raise NoteReadError(path, 1, "is a symlink out of the notes folder; it is not edited")
+    if path.is_symlink():
+        if path.resolve().parent != path.parent.resolve():
+            raise NoteReadError(path, 1, "is a symlink out of the notes folder; it is not edited")
+        if not path.exists():
+            raise NoteReadError(
+                path, 1, "is a symlink to a file that does not exist; remove or fix the link"
+            )
     target = path.resolve() if path.is_symlink() else path
     with folder_lock(target.parent):
-        for _ in range(tries):
+        for attempt in range(tries):
+            last = attempt == tries - 1
             try:
                 fd = os.open(target, os.O_RDONLY | os.O_NONBLOCK)
             except FileNotFoundError:
                 if create is None:
                     raise
                 new_text = transform(parse_note(create, path))
-                if os.path.lexists(target):
-                    continue
-                atomic_write(target, new_text.encode("utf-8"))
-                return True
+                if _create_exclusive(target, new_text.encode("utf-8")):
+                    return True
+                continue
             try:
                 if not stat.S_ISREG(os.fstat(fd).st_mode):
                     raise NoteReadError(path, 1, "is not a regular file; it is not edited")
                 data = _read_fd(fd)
-                inode = os.fstat(fd).st_ino
+                info = os.fstat(fd)
                 text = decode_note(data, path)
                 new_text = transform(parse_note(text, path))
                 if new_text == text:
                     return False
-                if _changed(target, inode, len(data)):
+                change = _change(target, fd, info, data)
+                if change == "other" or (change == "append" and not last):
                     continue
-                atomic_write(target, new_text.encode("utf-8"))
-                late = os.pread(fd, MAX_NOTE_BYTES, len(data))
+                atomic_write(target, new_text.encode("utf-8"), stat.S_IMODE(info.st_mode))
+                _carry_late_appends(fd, len(data), target)
             finally:
                 os.close(fd)
-            if late:
-                _carry_late_append(target, late)
             return True
     raise ConcurrentEditError(path, tries)
 
 
-def _carry_late_append(target: pathlib.Path, late: bytes) -> None:
-    """Append bytes that another writer appended to the file we just replaced."""
-    current = target.read_bytes()
-    atomic_write(target, current + late)
+#: After a rename, how many empty looks in a row at the old file end the watch for late appends.
+LATE_QUIET_LOOKS = 3
+LATE_LOOK_SECONDS = 0.002
+
+
+def _carry_late_appends(fd: int, offset: int, target: pathlib.Path) -> None:
+    """Append to *target* what another writer appended to the replaced file after *offset*.
+
+    A writer that opened the old file before the rename writes into it after:
+    watch it until it stays quiet for a few looks, appending what arrives.
+    """
+    quiet = 0
+    deadline = time.monotonic() + 1.0
+    while quiet < LATE_QUIET_LOOKS and time.monotonic() < deadline:
+        late = os.pread(fd, MAX_NOTE_BYTES, offset)
+        if not late:
+            quiet += 1
+            time.sleep(LATE_LOOK_SECONDS)
+            continue
+        quiet = 0
+        offset += len(late)
+        out = os.open(target, os.O_WRONLY | os.O_APPEND)
+        try:
+            os.write(out, late)
+            os.fsync(out)
+        finally:
+            os.close(out)
 
 
 def _read_fd(fd: int) -> bytes:
@@ -336,9 +412,16 @@ def _read_fd(fd: int) -> bytes:
     return b"".join(chunks)
 
 
-def _changed(path: pathlib.Path, inode: int, size: int) -> bool:
+def _change(path: pathlib.Path, fd: int, info: os.stat_result, data: bytes) -> str | None:
+    """How the file at *path* differs from *data*, read from *fd*: None, "append" or "other"."""
     try:
-        info = path.stat()
+        now = path.stat()
     except FileNotFoundError:
-        return True
-    return (info.st_ino, info.st_size) != (inode, size)
+        return "other"
+    if now.st_ino != info.st_ino or now.st_dev != info.st_dev:
+        return "other"
+    if now.st_size == len(data) and now.st_mtime_ns == info.st_mtime_ns:
+        return None
+    if now.st_size > len(data) and os.pread(fd, len(data), 0) == data:
+        return "append"
+    return "other"

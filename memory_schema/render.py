@@ -20,8 +20,10 @@ def code_span(text: str) -> str:
     """
     longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
     fence = "`" * (longest + 1)
-    pad = text.startswith("`") or text.endswith("`") or (
-        text.startswith(" ") and text.endswith(" ") and text.strip(" ") != ""
+    pad = (
+        text.startswith("`")
+        or text.endswith("`")
+        or (text.startswith(" ") and text.endswith(" ") and text.strip(" ") != "")
     )
     space = " " if pad else ""
     return f"{fence}{space}{text}{space}{fence}"
@@ -39,7 +41,7 @@ def render_head(
     status: str = "running",
     *,
     started: str | None = None,
-    dir: str | None = None,
+    dir: str | None = None,  # noqa: A002 - the Entry field and the --dir option say `dir`
     until: str | None = None,
 ) -> str:
     """The first line of a canonical entry, without its line ending."""
@@ -70,7 +72,7 @@ def render_entry(
     status: str = "running",
     *,
     started: str | None = None,
-    dir: str | None = None,
+    dir: str | None = None,  # noqa: A002 - the Entry field and the --dir option say `dir`
     until: str | None = None,
     newline: str = "\n",
 ) -> list[str]:
