@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import dataclasses
+import re
 import typing as t
 
 from memory_schema.errors import NoteReadError
@@ -12,6 +13,8 @@ if t.TYPE_CHECKING:
     import pathlib
 
 BOM = codecs.BOM_UTF8.decode("utf-8")
+#: Notes longer than this are refused rather than parsed (bounded time per check).
+MAX_NOTE_LINES = 20_000
 
 
 @dataclasses.dataclass
@@ -75,8 +78,10 @@ def decode_note(data: bytes, path: pathlib.Path) -> str:
     """Decode a note, raising NoteReadError for what is not Markdown text.
 
     Refuses invalid UTF-8 (naming the line of the first bad byte), NUL bytes
-    (binary files) and notes written on one line with literal ``\\n``
-    sequences, which an assistant sometimes produces by double-escaping.
+    (binary files), notes written on one line with literal ``\\n``
+    sequences, which an assistant sometimes produces by double-escaping, notes
+    whose lines end with a lone CR (read as one line, they would hide every
+    entry), and notes of more than MAX_NOTE_LINES lines (bounded time).
     """
     try:
         text = data.decode("utf-8")
@@ -100,5 +105,23 @@ def decode_note(data: bytes, path: pathlib.Path) -> str:
             1,
             "the note is one line with literal \\n sequences instead of line breaks; "
             "rewrite it with real line breaks",
+        )
+    lone_cr = body.count("\r") - body.count("\r\n")
+    if lone_cr and lone_cr >= body.count("\n"):
+        first = re.search(r"\r(?!\n)", body)
+        assert first is not None
+        raise NoteReadError(
+            path,
+            body.count("\n", 0, first.start()) + 1,
+            "the note's lines end with CR alone (old Mac style), so it reads as one line; "
+            "convert it to LF line endings (e.g. `tr '\\r' '\\n'`)",
+        )
+    lines = text.count("\n") + (not text.endswith("\n"))
+    if lines > MAX_NOTE_LINES:
+        raise NoteReadError(
+            path,
+            MAX_NOTE_LINES + 1,
+            f"the note has {lines} lines, over the {MAX_NOTE_LINES} lines the heartbeat reads; "
+            "move old content to another file",
         )
     return text
