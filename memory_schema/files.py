@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import dataclasses
 import datetime
@@ -171,6 +172,8 @@ def collect(notes_dir: pathlib.Path, date: datetime.date, days: int = 2) -> Coll
     problems: list[Problem] = []
     merged: dict[str, Entry] = {}
     all_entries: list[Entry] = []
+    #: Names listed twice with different commands in one section: (note, section) of that.
+    ambiguous: dict[str, tuple[pathlib.Path, int]] = {}
     for back in range(days, -1, -1):
         path = note_path(notes_dir, date - datetime.timedelta(days=back))
         if not os.path.lexists(path):
@@ -185,8 +188,26 @@ def collect(notes_dir: pathlib.Path, date: datetime.date, days: int = 2) -> Coll
             continue
         parsed.append(note)
         problems.extend(note.problems)
+        section_of = _section_finder(note)
+        first_in_section: dict[tuple[int, str], Entry] = {}
         for entry in note.entries:
             all_entries.append(entry)
+            section = section_of(entry.line - 1)
+            if ambiguous.get(entry.name, (path, section)) != (path, section):
+                del ambiguous[entry.name]  # a later section or note settles it
+            if entry.active and not entry.status_only:
+                first = first_in_section.setdefault((section, entry.name), entry)
+                if first.command.strip() != entry.command.strip():
+                    ambiguous[entry.name] = (path, section)
+                    problems.append(
+                        Problem(
+                            entry.file,
+                            entry.line,
+                            f"{entry.name!r} is listed twice in this section with different "
+                            f"commands (lines {first.line} and {entry.line}); the heartbeat "
+                            "does not guess which one runs: keep one, or mark the other done",
+                        )
+                    )
             previous = merged.pop(entry.name, None)
             if entry.status_only:
                 if previous is None:
@@ -210,7 +231,23 @@ def collect(notes_dir: pathlib.Path, date: datetime.date, days: int = 2) -> Coll
                     canonical=False,
                 )
             merged[entry.name] = entry
-    return Collection(notes, parsed, list(merged.values()), all_entries, problems)
+    entries = [e for e in merged.values() if e.name not in ambiguous]
+    return Collection(notes, parsed, entries, all_entries, problems)
+
+
+def _section_finder(note: ParsedNote) -> Callable[[int], int]:
+    """The start of the innermost Active section holding a 0-based line (-1 for none)."""
+    sections = sorted(note.active_sections, key=lambda s: s.start)
+    starts = [s.start for s in sections]
+
+    def find(index: int) -> int:
+        position = bisect.bisect_left(starts, index)
+        for section in reversed(sections[:position]):
+            if section.start < index < section.end:
+                return section.start
+        return -1
+
+    return find
 
 
 # --------------------------------------------------------------------------- writing
