@@ -61,7 +61,10 @@ def _insert_in_section(note: NoteText, section: Section, block: list[str]) -> st
         return _splice(note, after, [nl, *block])
     line = note.bare(last)
     in_list = bool(re.match(r"^(\s+\S|\s*([-*+]|\d+[.)])\s)", line))
-    return _splice(note, last + 1, block if in_list else [nl, *block])
+    block = block if in_list else [nl, *block]
+    if last + 1 < len(note.lines) and note.bare(last + 1).strip():
+        block = [*block, nl]  # the next heading starts right below: keep it apart
+    return _splice(note, last + 1, block)
 
 
 def _append_section(note: NoteText, lines: list[str]) -> str:
@@ -92,9 +95,31 @@ def add_entry(
         name, command, status, started=started, dir=dir, until=until, newline=note.newline
     )
     sections = parsed.active_sections
+    new_section = render_section([block], note.newline)
     if sections:
-        return _insert_in_section(note, sections[-1], block)
-    return _append_section(note, render_section([block], note.newline))
+        text = _insert_in_section(note, sections[-1], block)
+        if _reads_back(text, parsed, name, command, status):
+            return text
+    text = _append_section(note, new_section)
+    if _reads_back(text, parsed, name, command, status):
+        return text
+    raise NoteError(
+        f"{parsed.path}: an entry added at the end of the note would not be read back "
+        "(the note ends inside an unclosed code block, HTML block or comment); "
+        "close it, then add the entry again"
+    )
+
+
+def _reads_back(text: str, parsed: ParsedNote, name: str, command: str, status: str) -> bool:
+    """True when *text* reads with *name*'s last mention the canonical entry just added."""
+    from memory_schema.parse import parse_note
+
+    mentions = parse_note(text, parsed.path).entries_named(name)
+    return bool(mentions) and (
+        mentions[-1].canonical,
+        mentions[-1].command,
+        mentions[-1].status,
+    ) == (True, command, status)
 
 
 def set_status(parsed: ParsedNote, name: str, status: str, *, until: str | None = None) -> str:

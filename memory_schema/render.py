@@ -29,11 +29,21 @@ def code_span(text: str) -> str:
     return f"{fence}{space}{text}{space}{fence}"
 
 
-def _check_field(label: str, value: str) -> None:
-    if "\n" in value or "\r" in value:
+def _check_text(label: str, value: str) -> None:
+    if any(char in value for char in "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"):
         raise InvalidEntry(f"the {label} contains a line break; put it on one line")
+    if "\x00" in value:
+        raise InvalidEntry(f"the {label} contains a NUL byte; remove it")
+    if value.strip() != value:
+        raise InvalidEntry(f"the {label} starts or ends with spaces; remove them")
+
+
+def _check_field(label: str, value: str, *, spanned: bool = False) -> None:
+    _check_text(label, value)
     if "·" in value:
         raise InvalidEntry(f"the {label} contains '·', which separates fields; remove it")
+    if not spanned and "`" in value:
+        raise InvalidEntry(f"the {label} contains a backtick; remove it")
 
 
 def render_head(
@@ -56,9 +66,7 @@ def render_head(
         _check_field("start time", started)
         head += f" · started {started}"
     if dir:
-        _check_field("folder", dir)
-        if dir.strip() != dir:
-            raise InvalidEntry("the folder starts or ends with spaces; remove them")
+        _check_field("folder", dir, spanned=True)
         head += f" · dir {code_span(dir)}"
     if until:
         _check_field("pause end", until)
@@ -81,14 +89,30 @@ def render_entry(
     Raises InvalidEntry for what the canonical form cannot hold: a bad name,
     an unknown status, an empty command or one with a line break.
     """
-    if "\n" in command or "\r" in command:
-        raise InvalidEntry("the command contains a line break; join it into one line")
     if not command.strip():
         raise InvalidEntry("the command is empty; give the command the session runs")
-    if command.strip() != command:
-        raise InvalidEntry("the command starts or ends with spaces; remove them")
+    _check_text("command", command)
+    _check_shell(name, command)
     head = render_head(name, status, started=started, dir=dir, until=until)
     return [head + newline, f"  - command: {code_span(command)}" + newline]
+
+
+def _check_shell(name: str, command: str) -> None:
+    """Refuse a command the reader would report as a problem (it must read back)."""
+    from memory_schema.parse import parse_tmux_like, parse_tmux_new, split_shell
+
+    try:
+        split_shell(command)
+        tmux = parse_tmux_new(command) if parse_tmux_like(command) else None
+    except ValueError as error:
+        raise InvalidEntry(
+            f"the command cannot be read as a shell command ({error}); check its quotes"
+        ) from None
+    if tmux is not None and tmux.name != name:
+        raise InvalidEntry(
+            f"the tmux command creates the session {tmux.name!r}, not {name!r}; "
+            "use the same name in both"
+        )
 
 
 def render_section(entries: list[list[str]], newline: str = "\n") -> list[str]:
