@@ -1,0 +1,409 @@
+"""Performance guards (DESIGN §6, issue 6): counts, not times, so that CI catches a regression.
+
+- tmux is asked a constant number of times per check (≤ 3) whatever the number of
+  sessions, and the chained capture falls back to one call per pane only when the
+  chain breaks — and then still returns every pane it can;
+- a check reads the codex log from the offset kept in the state (at most the cap the
+  first time, the new bytes after that), and reads a log that shrank or was replaced
+  from the start;
+- ``import heartbeat.cli`` and ``heartbeat --help`` do not import what only restarts,
+  cron or verification need.
+
+tmux invocations are counted by a wrapper ``tmux`` that logs its arguments, in front
+of the real one: real tmux, real processes, nothing mocked.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import pathlib
+import random
+import shutil
+import subprocess
+import sys
+import typing as t
+
+import pendulum
+import pytest
+
+from heartbeat.check import CheckResult, run_check
+from heartbeat.config import load_settings
+from heartbeat.state import load_state
+from heartbeat.tmux import Tmux
+from memory_schema import render_entry
+from tests import helpers
+
+KIB = 1024
+MIB = 1024 * KIB
+#: What a steady-state check may read beyond the bytes appended since the last one.
+SLACK = 64 * KIB
+#: The most tmux client calls one check may make when nothing restarts.
+MAX_TMUX_CALLS = 3
+SEP = "\x1f"
+WORK = "codex exec --full-auto 'scenario:work-forever {name}'"
+#: The loggers whose DEBUG records belong in the debug log.
+OWN_LOGGERS = ("heartbeat", "memory_schema")
+
+
+# ---------------------------------------------------------------------- counting tmux
+
+
+def counting_tmux(folder: pathlib.Path) -> tuple[pathlib.Path, pathlib.Path]:
+    """A ``tmux`` in *folder* that logs each invocation's argv (one line) and runs the real one."""
+    real = shutil.which("tmux")
+    assert real, "tmux is not on PATH"
+    folder.mkdir(parents=True, exist_ok=True)
+    log = folder / "calls.log"
+    wrapper = folder / "tmux"
+    wrapper.write_text(
+        "#!/bin/sh\n"
+        f"printf '%s\\037' \"$@\" >> '{log}'\n"
+        f"printf '\\n' >> '{log}'\n"
+        f"exec '{real}' \"$@\"\n"
+    )
+    wrapper.chmod(0o755)
+    return wrapper, log
+
+
+def invocations(log: pathlib.Path) -> list[list[str]]:
+    """Each logged tmux call as its argv (without the ``-S SOCKET`` prefix)."""
+    if not log.exists():
+        return []
+    calls = []
+    for line in log.read_text().splitlines():
+        argv = line.split(SEP)[:-1]
+        if argv[:1] == ["-S"]:
+            argv = argv[2:]
+        calls.append(argv)
+    return calls
+
+
+def heartbeat_script() -> pathlib.Path:
+    """The installed console script (what cron runs), beside this Python."""
+    beside = pathlib.Path(sys.executable).parent / "heartbeat"
+    found = str(beside) if beside.exists() else shutil.which("heartbeat")
+    assert found, "the heartbeat console script is not installed (pip install -e '.[test]')"
+    return pathlib.Path(found)
+
+
+@pytest.fixture
+def agents(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: pathlib.Path, socket_path: pathlib.Path
+) -> pathlib.Path:
+    """Stand-in agents on PATH and in path_prefix (which holds no tmux of its own)."""
+    monkeypatch.setenv("PATH", f"{helpers.AGENTS}:{os.environ['PATH']}")
+    monkeypatch.setenv("STANDIN_DELAY", "0.2")
+    helpers.write_config(
+        tmp_path / "config.toml", path_prefix=str(helpers.AGENTS), second_look_seconds=0
+    )
+    return socket_path
+
+
+def test_check_asks_tmux_a_constant_number_of_times(
+    agents: pathlib.Path, notes_dir: pathlib.Path, tmp_path: pathlib.Path
+) -> None:
+    """The installed `heartbeat check --dry-run` for 1 and then 20 printing sessions.
+
+    Guards against a probe per session: each session costs nothing in tmux calls,
+    and every session's output still comes back (from the one chained capture).
+    """
+    wrapper, log = counting_tmux(tmp_path / "wrap")
+    env = {**os.environ, "PATH": f"{wrapper.parent}:{os.environ['PATH']}"}
+    counts: dict[int, int] = {}
+    names: list[str] = []
+    for n in (1, 20):
+        while len(names) < n:
+            name = f"perf-{len(names):02d}"
+            helpers.start(agents, name, WORK.format(name=name), None)
+            names.append(name)
+        for name in names:
+            helpers.wait_for_text(agents, name, "OpenAI Codex")
+        helpers.write_note(
+            notes_dir, "".join(helpers.canonical(x, WORK.format(name=x)) for x in names)
+        )
+        log.unlink(missing_ok=True)
+        result = subprocess.run(
+            [str(heartbeat_script()), "check", "--dry-run", "--json"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+            check=False,
+        )
+        assert result.stdout.strip(), result.stderr
+        report = json.loads(result.stdout)
+        calls = invocations(log)
+        counts[n] = len(calls)
+        assert report["tmux_calls"] == len(calls), calls
+        sessions = {s["name"]: s for s in report["sessions"]}
+        assert sorted(sessions) == names
+        assert all(s["diagnosis"] == "healthy" for s in sessions.values()), report
+        assert all(s["last_lines"] for s in sessions.values()), "a pane's output was lost"
+        assert not [c for c in calls if c[:1] == ["capture-pane"]], "fell back to one per pane"
+    assert counts[1] == counts[20] <= MAX_TMUX_CALLS, counts
+
+
+def start_printing(socket: pathlib.Path, names: t.Sequence[str]) -> dict[str, str]:
+    """Sessions that print ``hello-NAME`` and wait; {pane id: name}."""
+    tmux = Tmux(socket)
+    for name in names:
+        result = tmux.new_session(name, f"printf 'hello-%s\\n' {name}; sleep 999999")
+        assert result.returncode == 0, result.stderr
+    for name in names:
+        helpers.wait_for_text(socket, name, f"hello-{name}")
+    listing = tmux.run("list-panes", "-a", "-F", "#{pane_id} #{session_name}")
+    panes = dict(line.split(" ", 1) for line in listing.stdout.splitlines())
+    return {pane: name for pane, name in panes.items() if name in names}
+
+
+def test_one_chained_capture_for_every_pane(
+    socket_path: pathlib.Path, tmp_path: pathlib.Path
+) -> None:
+    """Five panes, one tmux call, every pane's own output."""
+    panes = start_printing(socket_path, [f"p{i}" for i in range(5)])
+    wrapper, log = counting_tmux(tmp_path / "wrap")
+    tmux = Tmux(socket_path, binary=str(wrapper))
+    output = tmux.capture(list(panes))
+    assert tmux.calls == len(invocations(log)) == 1
+    for pane, name in panes.items():
+        assert f"hello-{name}" in output.get(pane, ""), (pane, output)
+
+
+class Gap(t.NamedTuple):
+    id: str
+    at: int
+
+
+GAPS = [Gap("first", 0), Gap("middle", 2), Gap("last", 4)]
+
+
+@pytest.mark.parametrize("gap", GAPS, ids=[g.id for g in GAPS])
+def test_capture_falls_back_per_pane_when_the_chain_breaks(
+    socket_path: pathlib.Path, tmp_path: pathlib.Path, gap: Gap
+) -> None:
+    """A pane id that no longer exists (its session died between list and capture).
+
+    tmux drops the rest of a chain at the first failing target: the panes the chain
+    did not cover are asked one by one, so every live pane's output still comes back,
+    and the calls are the chained one plus one per pane asked again — never more
+    than one per pane, and none for panes the chain covered before the break.
+    """
+    panes = start_printing(socket_path, [f"q{i}" for i in range(4)])
+    ids = list(panes)
+    gone = "%9999"
+    assert gone not in ids
+    ids.insert(gap.at, gone)
+    wrapper, log = counting_tmux(tmp_path / "wrap")
+    tmux = Tmux(socket_path, binary=str(wrapper))
+    output = tmux.capture(ids)
+    assert sorted(output) == sorted(panes)
+    for pane, name in panes.items():
+        assert f"hello-{name}" in output[pane]
+    calls = invocations(log)
+    chained, singles = calls[0], calls[1:]
+    assert chained.count("capture-pane") == len(ids) and ";" in chained
+    again = [argv[argv.index("-t") + 1] for argv in singles]
+    assert all(argv[0] == "capture-pane" for argv in singles), singles
+    assert tmux.calls == len(calls) == 1 + len(again)
+    assert gone in again
+    assert len(again) == len(set(again)) <= len(ids)
+    assert set(again) <= set(ids[max(0, gap.at - 1) :]), "re-asked a pane the chain covered"
+
+
+# ---------------------------------------------------------------------- log bytes
+
+LINES = (
+    "INFO codex_core::codex: new turn started turn_id={hex} model=gpt-5-codex",
+    "DEBUG codex_core::client: POST https://chatgpt.com/backend-api/codex/responses "
+    "status=200 elapsed_ms={n} request_id=req_{hex}",
+    'INFO codex_core::exec: exec_command cmd=["bash", "-lc", "pytest -q"] '
+    "cwd=/home/dev/code/app exit_code=0 duration_ms={n}",
+    "TRACE codex_core::codex: SSE event: response.output_text.delta item_id=msg_{hex}",
+    "INFO codex_core::conversation_manager: token usage input={n} cached={n} output={n}",
+    "WARN codex_core::codex: stream disconnected - retrying turn (1/5 in {n}ms)...",
+)
+RATE_LIMIT_LINE = (
+    "2026-11-25T14:32:01.123456Z  WARN codex_core::codex: "
+    "exceeded retry limit, last status: 429 Too Many Requests, request id: req_perf\n"
+)
+
+
+def tracing_text(size: int, seed: int) -> bytes:
+    """About *size* bytes of codex tracing lines (whole lines, none an error)."""
+    rng = random.Random(seed)
+    start = datetime.datetime(2026, 11, 25, 14, 0, tzinfo=datetime.UTC)
+    block: list[str] = []
+    total = 0
+    while total < min(size, 256 * KIB):
+        level, rest = rng.choice(LINES).split(" ", 1)
+        stamp = (start + datetime.timedelta(milliseconds=len(block) * 7)).strftime(
+            "%Y-%m-%dT%H:%M:%S.%f"
+        )
+        text = rest.format(hex=f"{rng.getrandbits(64):016x}", n=rng.randint(1, 90000))
+        block.append(f"{stamp}Z {level:>5} {text}\n")
+        total += len(block[-1])
+    chunk = "".join(block).encode()
+    data = chunk * (size // len(chunk)) + chunk[: size % len(chunk)]
+    return data[: data.rfind(b"\n") + 1]
+
+
+def check() -> CheckResult:
+    """A real (not dry-run) check: it keeps the log offset in the state.
+
+    The notes list no session: the codex log is a global source, read by every check.
+    """
+    return run_check(load_settings(), pendulum.now(), sleep=lambda _: None)
+
+
+@pytest.fixture
+def codex_log() -> pathlib.Path:
+    log = load_settings().codex_log
+    log.parent.mkdir(parents=True)
+    return log
+
+
+def test_check_reads_at_most_the_cap_then_only_the_new_bytes(codex_log: pathlib.Path) -> None:
+    """A 20 MiB log: the first check reads the newest cap, the next only what was appended."""
+    codex_log.write_bytes(tracing_text(20 * MIB, seed=1))
+    cap = load_settings().log_bytes_per_check
+    assert cap < codex_log.stat().st_size
+    first = check()
+    assert 0 < first.log_bytes_read <= cap
+    added = tracing_text(10 * KIB - len(RATE_LIMIT_LINE), seed=2) + RATE_LIMIT_LINE.encode()
+    with codex_log.open("ab") as handle:
+        handle.write(added)
+    second = check()
+    assert len(added) <= second.log_bytes_read <= len(added) + SLACK
+    events = load_state(load_settings().state_dir).log_events
+    assert [e.kind for e in events] == ["rate_limit"], "the appended 429 line was not seen"
+    assert check().log_bytes_read <= SLACK, "nothing new, yet the log was read again"
+
+
+class Change(t.NamedTuple):
+    id: str
+    size: int
+    replace: bool
+
+
+CHANGES = [
+    Change("shrank", 100 * KIB, replace=False),
+    # larger than the saved offset: only the new inode says it is another file
+    Change("replaced", 2 * MIB, replace=True),
+]
+
+
+@pytest.mark.parametrize("change", CHANGES, ids=[c.id for c in CHANGES])
+def test_a_log_that_shrank_or_was_replaced_is_read_from_the_start(
+    codex_log: pathlib.Path, change: Change
+) -> None:
+    codex_log.write_bytes(tracing_text(1 * MIB, seed=3))
+    assert check().log_bytes_read == codex_log.stat().st_size
+    text = tracing_text(change.size, seed=4)
+    if change.replace:
+        fresh = codex_log.with_name("codex-tui.log.new")
+        fresh.write_bytes(text)  # created while the old file exists: another inode
+        old_inode = codex_log.stat().st_ino
+        os.replace(fresh, codex_log)
+        assert codex_log.stat().st_ino != old_inode
+    else:
+        with codex_log.open("r+b") as handle:  # truncated in place: the same inode
+            handle.truncate(0)
+            handle.write(text)
+    assert check().log_bytes_read == len(text) == codex_log.stat().st_size
+
+
+# ---------------------------------------------------------------------- imports
+
+#: Modules that only restarts, cron or verification need.
+RESTART_CRON_VERIFY = (
+    "heartbeat.verify",
+    "heartbeat.cron",
+    "heartbeat.notify",
+    "croniter",
+    "libtmux",
+)
+
+
+class Startup(t.NamedTuple):
+    id: str
+    argv: list[str]
+    forbidden: tuple[str, ...]
+
+
+def startups() -> list[Startup]:
+    script = str(heartbeat_script())
+    return [
+        Startup(
+            "import-heartbeat-cli",
+            [sys.executable, "-X", "importtime", "-c", "import heartbeat.cli"],
+            RESTART_CRON_VERIFY,
+        ),
+        Startup("help", [script, "--help"], RESTART_CRON_VERIFY),
+        # status reports whether cron keeps the schedule (DESIGN §7): heartbeat.cron is
+        # its to import; croniter only when a crontab entry is installed.
+        Startup("status", [script, "status"], ("heartbeat.verify", "heartbeat.notify", "libtmux")),
+    ]
+
+
+def imported(stderr: str) -> set[str]:
+    """Module names from ``-X importtime`` output."""
+    return {
+        line.rsplit("|", 1)[1].strip()
+        for line in stderr.splitlines()
+        if line.startswith("import time:") and "|" in line
+    }
+
+
+@pytest.mark.parametrize("startup", startups(), ids=[s.id for s in startups()])
+def test_startup_does_not_import_what_only_restarts_cron_or_verify_need(
+    startup: Startup,
+) -> None:
+    env = {**os.environ, "PYTHONPROFILEIMPORTTIME": "1"}
+    result = subprocess.run(
+        startup.argv, capture_output=True, text=True, env=env, timeout=60, check=False
+    )
+    modules = imported(result.stderr)
+    assert "heartbeat.cli" in modules, result.stderr[-2000:]
+    assert sorted(m for m in startup.forbidden if m in modules) == []
+
+
+# ---------------------------------------------------------------------- the debug log
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="setup_logging (heartbeat/cli/common.py) puts the root logger at DEBUG, so "
+    "markdown_it logs every block rule of every note: ~45 records per entry, per check",
+)
+def test_debug_log_does_not_grow_with_third_party_records(
+    notes_dir: pathlib.Path, tmp_path: pathlib.Path
+) -> None:
+    """A real check of the installed script over 20 paused entries (nothing to restart).
+
+    The rotating debug log keeps the heartbeat's own records; a library's DEBUG
+    chatter would cost time per entry and rotate the post-mortem away within hours.
+    """
+    helpers.write_note(
+        notes_dir,
+        "".join(
+            "".join(render_entry(f"p{i}", WORK.format(name=f"p{i}"), "paused")) for i in range(20)
+        ),
+    )
+    result = subprocess.run(
+        [str(heartbeat_script()), "check", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    report = json.loads(result.stdout)
+    assert [s["diagnosis"] for s in report["sessions"]] == ["paused"] * 20, result.stderr
+    debug_log = load_settings().state_dir / "heartbeat.log"
+    foreign = [
+        line
+        for line in (debug_log.read_text().splitlines() if debug_log.exists() else [])
+        if " DEBUG " in line and not line.split(" DEBUG ", 1)[1].startswith(OWN_LOGGERS)
+    ]
+    assert len(foreign) == 0, foreign[:5]
