@@ -50,7 +50,7 @@ DONE_RE = re.compile(
     rf"(?<!\bnot )(?<!n't )\b(?:{DONE_WORDS})\b|[{DONE_MARKS}]",
     re.IGNORECASE,
 )
-STATUS_RE = re.compile(r"\b(" + "|".join(STATUS_WORDS) + r")\b", re.IGNORECASE)
+STATUS_RE = re.compile(r"(?<!\bnot )(?<!n't )\b(" + "|".join(STATUS_WORDS) + r")\b", re.IGNORECASE)
 #: Text that starts with a status, not a command: "done", "(killed)", "✅", "— failed at 3".
 STATUS_LEAD_RE = re.compile(
     rf"^[\s().,;:!·—–\-→>*_~\[\]]*(?:[{DONE_MARKS}❌]|\b(?:{DONE_WORDS}|"
@@ -59,7 +59,7 @@ STATUS_LEAD_RE = re.compile(
     re.IGNORECASE,
 )
 NONE_RE = re.compile(
-    r"^\s*[(_*]*\s*(none|nothing|n/?a|no\s+(active\s+)?(sessions?|processes))\b",
+    r"^\s*[(_*]*\s*(none|nothing|n/?a|no\s+(active\s+)?(sessions?|processes))(?![A-Za-z0-9])",
     re.IGNORECASE,
 )
 CHECKBOX_RE = re.compile(r"^\[( |x|X)\]\s+")
