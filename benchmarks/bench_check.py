@@ -6,9 +6,10 @@ Run it from a clone with the test extra installed, with the project's Python:
     python benchmarks/bench_check.py            # N = 1, 10, 50; logs of 1 MiB and 1 GiB
 
 No network. Everything lives in a temporary folder under /tmp: a private tmux
-server (``tmux -S <tmp>/sock``, killed at the end), N sessions running the
+server (``tmux -S <tmp>/sock``, killed at the end), 50 sessions running the
 stand-in ``codex exec --full-auto 'scenario:work-forever …'`` (it prints
-progress forever), a notes folder with N canonical entries, and a codex log
+progress forever; all of them run throughout, so every N sees the same load), a
+notes folder whose note lists N of them in the canonical form, and a codex log
 ``CODEX_HOME/log/codex-tui.log`` of real tracing lines (the 1 GiB one is
 written block by block, not as a sparse file, and is skipped with a note when
 less than 3 GiB is free).
@@ -16,7 +17,8 @@ less than 3 GiB is free).
 For each N and log size it measures:
 
 * the median wall time of the installed ``heartbeat check --dry-run --json``
-  (a subprocess, >= 5 runs), after one real check (``HEARTBEAT_NOTIFY=""``)
+  (a subprocess, 9 runs, all cells interleaved run by run), after one real
+  check (``HEARTBEAT_NOTIFY=""``)
   has put the log offset at the end of the file; a few lines are appended
   before every run so that each check has new bytes to read;
 * the median wall time of the naive loop an LLM-driven heartbeat would run:
@@ -26,7 +28,7 @@ For each N and log size it measures:
 * tmux client invocations per check, counted by a wrapper ``tmux`` on PATH;
 * log bytes read per check (``log_bytes_read`` in the JSON) against the bytes
   appended since the offset was saved;
-* peak memory (``ru_maxrss`` of the process tree, from ``wait4``).
+* peak memory (GNU time's ``%M``; else ``ru_maxrss`` from ``wait4``).
 
 Then the import cost of ``heartbeat --help``, ``heartbeat status`` and
 ``import heartbeat.cli`` (``-X importtime``), optionally against a second
@@ -462,23 +464,28 @@ def check_once(bench: Bench, label: str, *, dry: bool, counting: bool = False) -
     return result
 
 
-def measure(bench: Bench, ns: Sequence[int], label: str, runs: int, budget: float) -> list[Row]:
-    """Every N over one log: the checks interleaved run by run, then the naive loops.
+def measure(
+    bench: Bench, ns: Sequence[int], labels: Sequence[str], runs: int, budget: float
+) -> list[Row]:
+    """Every (N, log) cell: the checks interleaved run by run, then the naive loops.
 
-    All sessions run throughout; the note lists the first N. Interleaving the Ns
-    spreads whatever else the machine does evenly over them.
+    All sessions run throughout; the note lists the first N. Interleaving the
+    cells spreads whatever else the machine does evenly over them.
     """
-    log = bench.log(label)
-    rng = random.Random(len(label))
+    cells = [(n, label) for label in labels for n in ns]
+    rng = random.Random(6)
+    primed = {}
     bench.write_note(max(ns))
-    check_once(bench, label, dry=False)  # prime: the offset now sits at the end of the log
-    primed = log.stat().st_size
-    check_ms: dict[int, list[float]] = {n: [] for n in ns}
-    bytes_read: dict[int, list[int]] = {n: [] for n in ns}
-    new_bytes: dict[int, list[int]] = {n: [] for n in ns}
-    rss = dict.fromkeys(ns, 0)
+    for label in labels:
+        check_once(bench, label, dry=False)  # prime: the offset now sits at the end of the log
+        primed[label] = bench.log(label).stat().st_size
+    check_ms: dict[tuple[int, str], list[float]] = {c: [] for c in cells}
+    bytes_read: dict[tuple[int, str], list[int]] = {c: [] for c in cells}
+    new_bytes: dict[tuple[int, str], list[int]] = {c: [] for c in cells}
+    rss = dict.fromkeys(cells, 0)
     for _ in range(runs):
-        for n in ns:
+        for n, label in cells:
+            log = bench.log(label)
             bench.write_note(n)
             append_lines(log, rng)
             result = check_once(bench, label, dry=True)
@@ -486,12 +493,13 @@ def measure(bench: Bench, ns: Sequence[int], label: str, runs: int, budget: floa
             unhealthy = [s["name"] for s in report["sessions"] if s["diagnosis"] != "healthy"]
             if unhealthy or len(report["sessions"]) != n:
                 print(f"  warning: N={n} {label}: not all healthy: {unhealthy}", file=sys.stderr)
-            check_ms[n].append(result.seconds * 1000)
-            bytes_read[n].append(int(report["log_bytes_read"]))
-            new_bytes[n].append(log.stat().st_size - primed)
-            rss[n] = max(rss[n], result.maxrss_kib)
+            check_ms[n, label].append(result.seconds * 1000)
+            bytes_read[n, label].append(int(report["log_bytes_read"]))
+            new_bytes[n, label].append(log.stat().st_size - primed[label])
+            rss[n, label] = max(rss[n, label], result.maxrss_kib)
     rows = []
-    for n in ns:
+    for n, label in cells:
+        log = bench.log(label)
         bench.write_note(n)
         bench.calls()
         counted = check_once(bench, label, dry=True, counting=True)
@@ -513,12 +521,12 @@ def measure(bench: Bench, ns: Sequence[int], label: str, runs: int, budget: floa
         row = Row(
             n,
             label,
-            check_ms[n],
-            rss[n],
+            check_ms[n, label],
+            rss[n, label],
             check_calls,
             calls_json,
-            bytes_read[n],
-            new_bytes[n],
+            bytes_read[n, label],
+            new_bytes[n, label],
             naive_ms,
             naive_rss,
             naive_calls,
@@ -578,34 +586,39 @@ def parse_importtime(text: str) -> tuple[float, list[str], dict[str, float]]:
     return total, modules, packages
 
 
-def importtime(
-    what: str, argv: Sequence[str], env: dict[str, str], cwd: pathlib.Path, runs: int = 5
-) -> Imports:
-    """Import cost of one command: ``PYTHONPROFILEIMPORTTIME=1``, and its median wall time."""
-    traced = run(argv, {**env, "PYTHONPROFILEIMPORTTIME": "1"}, cwd)
-    total, modules, packages = parse_importtime(traced.stderr)
-    times = [run(argv, env, cwd).seconds * 1000 for _ in range(runs)] if runs else []
-    return Imports(what, statistics.median(times) if times else None, total, modules, packages)
+#: Runs of each start-up command per virtualenv (the venvs interleaved).
+IMPORT_RUNS = 9
 
 
-def import_costs(bench: Bench, python: pathlib.Path, script: pathlib.Path) -> list[Imports]:
+def import_costs(
+    bench: Bench, venvs: Sequence[tuple[str, pathlib.Path]]
+) -> dict[str, list[Imports]]:
+    """Import cost of each start-up command in each venv (``(name, bin folder)``).
+
+    One run with ``PYTHONPROFILEIMPORTTIME=1`` for the modules, then the median
+    wall time of IMPORT_RUNS runs, the venvs interleaved run by run so that the
+    machine's other work falls on all of them alike.
+    """
     env = bench.env()
-    return [
-        importtime(
-            "import heartbeat.cli",
-            [str(python), "-c", "import heartbeat.cli"],
-            env,
-            bench.root,
-        ),
-        importtime("heartbeat --help", [str(script), "--help"], env, bench.root),
-        importtime("heartbeat status", [str(script), "status", "--json"], env, bench.root),
-        importtime(
-            "heartbeat check --dry-run",
-            [str(script), "check", "--dry-run", "--json"],
-            env,
-            bench.root,
-        ),
-    ]
+    commands = {
+        "import heartbeat.cli": ["{bin}/python", "-c", "import heartbeat.cli"],
+        "heartbeat --help": ["{bin}/heartbeat", "--help"],
+        "heartbeat status": ["{bin}/heartbeat", "status", "--json"],
+        "heartbeat check --dry-run": ["{bin}/heartbeat", "check", "--dry-run", "--json"],
+    }
+    out: dict[str, list[Imports]] = {name: [] for name, _ in venvs}
+    for what, template in commands.items():
+        argvs = {name: [a.format(bin=folder) for a in template] for name, folder in venvs}
+        times: dict[str, list[float]] = {name: [] for name, _ in venvs}
+        for _ in range(IMPORT_RUNS):
+            for name, argv in argvs.items():
+                times[name].append(run(argv, env, bench.root).seconds * 1000)
+        for name, argv in argvs.items():
+            traced = run(argv, {**env, "PYTHONPROFILEIMPORTTIME": "1"}, bench.root)
+            total, modules, packages = parse_importtime(traced.stderr)
+            median = statistics.median(times[name])
+            out[name].append(Imports(what, median, total, modules, packages))
+    return out
 
 
 # ------------------------------------------------------------------------------ reporting
@@ -682,13 +695,13 @@ def main_table(rows: Sequence[Row]) -> list[str]:
         "naive/check",
         "tmux calls: check",
         "tmux calls: naive",
-        "log read / new bytes (max)",
+        "log read / new bytes (largest read)",
         "peak RSS check",
         "peak RSS naive",
     ]
     body = [head]
     for r in rows:
-        worst = max(range(len(r.bytes_read)), key=lambda i: r.bytes_read[i] - r.new_bytes[i])
+        worst = max(range(len(r.bytes_read)), key=lambda i: r.bytes_read[i])
         body.append(
             [
                 str(r.n),
@@ -747,7 +760,7 @@ def imports_table(results: Sequence[Imports], venv: str) -> list[list[str]]:
         [
             "command",
             "venv",
-            "wall ms (median of 5)",
+            f"wall ms (median of {IMPORT_RUNS})",
             "imports ms",
             "third-party packages (ms)",
             "forbidden imported",
@@ -766,6 +779,25 @@ def imports_table(results: Sequence[Imports], venv: str) -> list[list[str]]:
             ]
         )
     return body
+
+
+def compare_lines(imports: dict[str, list[Imports]]) -> list[str]:
+    """One line per other venv: its wall-time difference and the packages only it imports."""
+    if len(imports) < 2:
+        return []
+    (base_name, base), *others = imports.items()
+    lines = [""]
+    for name, results in others:
+        for mine, theirs in zip(base, results, strict=True):
+            if mine.median_ms is None or theirs.median_ms is None:
+                continue
+            extra = sorted(set(theirs.packages) - set(mine.packages))
+            lines.append(
+                f"- {name} against {base_name}, `{mine.what}`: "
+                f"{theirs.median_ms - mine.median_ms:+.0f} ms"
+                + (f" (imports {', '.join(extra)} besides)" if extra else "")
+            )
+    return lines
 
 
 def render(
@@ -789,7 +821,7 @@ def render(
         "",
         f"{max(ns)} stand-in agents print throughout; the note lists the first N of them. "
         f"check: the installed `heartbeat check --dry-run --json`, {len(rows[0].check_ms)} runs "
-        "each (the Ns interleaved run by run), after a real check saved the log offset; "
+        "each (all cells interleaved run by run), after a real check saved the log offset; "
         f"{APPEND_LINES} lines appended before "
         "each run (a dry run saves no state, so the new bytes accumulate over the runs). "
         "naive: `naive.sh` below, per session `tmux has-session`, `tmux capture-pane -p -S -200`, "
@@ -820,6 +852,13 @@ def render(
         "profiling itself inflates it); third-party packages are those not in the standard "
         "library.",
     ]
+    lines += [
+        "",
+        "`heartbeat status` imports `heartbeat.cron` on purpose: it says whether cron keeps the "
+        "schedule (DESIGN §7), which reads the crontab (and imports croniter only when a "
+        "heartbeat entry is installed).",
+    ]
+    lines += compare_lines(imports)
     if notes:
         lines += ["", "## Notes", ""]
         lines += [f"- {note}" for note in notes]
@@ -931,14 +970,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"  wrote {label} of codex log in {time.monotonic() - started:.1f} s", flush=True)
         bench.grow(max(ns))
         print(f"  {max(ns)} stand-in agents are printing", flush=True)
-        for label in sizes:
-            rows += measure(bench, ns, label, args.runs, args.naive_budget)
+        print(f"  {args.runs} checks per cell, interleaved ...", flush=True)
+        rows += measure(bench, ns, list(sizes), args.runs, args.naive_budget)
         rows.sort(key=lambda r: (r.n, list(sizes).index(r.label)))
         bench.write_note(min(ns))
-        imports[str(python.parent.parent.name)] = import_costs(bench, python, bench.heartbeat)
-        for venv in args.compare_venv:
-            other = venv / "bin"
-            imports[venv.name] = import_costs(bench, other / "python", other / "heartbeat")
+        venvs = [(python.parent.parent.name, bench.heartbeat.parent)]
+        venvs += [(venv.name, venv / "bin") for venv in args.compare_venv]
+        imports = import_costs(bench, venvs)
         facts = machine(bench.real_tmux)
         for venv_name, path in [
             (python.parent.parent.name, python),
