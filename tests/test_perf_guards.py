@@ -372,11 +372,6 @@ def test_startup_does_not_import_what_only_restarts_cron_or_verify_need(
 # ---------------------------------------------------------------------- the debug log
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="setup_logging (heartbeat/cli/common.py) puts the root logger at DEBUG, so "
-    "markdown_it logs every block rule of every note: ~45 records per entry, per check",
-)
 def test_debug_log_does_not_grow_with_third_party_records(
     notes_dir: pathlib.Path, tmp_path: pathlib.Path
 ) -> None:

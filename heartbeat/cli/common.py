@@ -94,7 +94,9 @@ def setup_logging(state_dir: pathlib.Path | None = None) -> None:
         stderr.setFormatter(logging.Formatter("heartbeat: %(message)s"))
         stderr._heartbeat = True  # type: ignore[attr-defined]
         root.addHandler(stderr)
-        root.setLevel(logging.DEBUG)
+        root.setLevel(logging.WARNING)  # libraries (markdown_it logs every block rule) stay quiet
+        for own in ("heartbeat", "memory_schema"):
+            logging.getLogger(own).setLevel(logging.DEBUG)
     if state_dir is None or any(getattr(h, "_heartbeat_file", False) for h in root.handlers):
         return
     try:
