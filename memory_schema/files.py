@@ -363,8 +363,8 @@ def edit_note(
     Holds the folder lock (the heartbeat's writers take turns). The assistant
     does not take it: if the file changed on disk between read and write, the
     note is re-read and the transform re-applied. When it keeps changing by
-    appends only, the last try writes anyway and carries the appended bytes
-    over; any other change for *tries* reads in a row raises
+    appends only, the edit is written after APPEND_RETRIES re-reads and the
+    appended bytes carried over; any other change for *tries* reads in a row raises
     ConcurrentEditError and nothing is written. After the rename, bytes that
     another writer appended to the old file are appended to the new one, so
     no line of either is lost.
@@ -382,6 +382,7 @@ def edit_note(
             )
     target = path.resolve() if path.is_symlink() else path
     with folder_lock(target.parent):
+        append_retries = APPEND_RETRIES
         for attempt in range(tries):
             last = attempt == tries - 1
             try:
@@ -403,7 +404,10 @@ def edit_note(
                 if new_text == text:
                     return False
                 change = _change(target, fd, info, data)
-                if change == "other" or (change == "append" and not last):
+                if change == "other":
+                    continue
+                if change == "append" and append_retries and not last:
+                    append_retries -= 1  # re-apply on the longer note; then carry appends
                     continue
                 atomic_write(target, new_text.encode("utf-8"), stat.S_IMODE(info.st_mode))
                 _carry_late_appends(fd, len(data), target)
@@ -413,6 +417,9 @@ def edit_note(
     raise ConcurrentEditError(path, tries)
 
 
+#: Re-reads for a note that only grew: after them the edit is written and the
+#: appended bytes carried over, so that a steady appender never starves an edit.
+APPEND_RETRIES = 1
 #: After a rename, how many empty looks in a row at the old file end the watch for late appends.
 LATE_QUIET_LOOKS = 3
 LATE_LOOK_SECONDS = 0.002
