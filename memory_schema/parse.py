@@ -63,10 +63,11 @@ NONE_RE = re.compile(
     re.IGNORECASE,
 )
 CHECKBOX_RE = re.compile(r"^\[( |x|X)\]\s+")
-SEPARATOR_RE = re.compile(r"^\s*(?::|—|–|->|=>|→|-{1,2}(?=\s))\s*")
+#: What separates a name from its command; "：" is the full-width colon of CJK text.
+SEPARATOR_RE = re.compile(r"^\s*(?::|：|—|–|->|=>|→|-{1,2}(?=\s))\s*")
 PLAIN_NAME_RE = re.compile(
-    r"^((?:[^\s:`*~()]|:(?!\s|$)){1,80}?)(?:\s*\(([^()]*)\))?"
-    r"\s*(?::(?=\s|$)|[—–→](?=\s|$)|->|=>|(?<=\s)-{1,2}(?=\s))\s*"
+    r"^((?:[^\s:：`*~()（）]|:(?!\s|$)){1,80}?)(?:\s*[(（]([^()（）]*)[)）])?"
+    r"\s*(?::(?=\s|$)|：|[—–→](?=\s|$)|->|=>|(?<=\s)-{1,2}(?=\s))\s*"
 )
 #: "Session `x`", "tmux session **x**": words before the name, dropped.
 NAME_PREFIX_RE = re.compile(
@@ -876,8 +877,8 @@ def _entry_from_parts(
         return Problem(
             path,
             line,
-            f"session name {name!r} cannot be used: tmux rewrites '.' and ':' and expands '#{{'; "
-            "use only letters, digits, '_' and '-'",
+            f"session name {name!r} cannot be used: use only ASCII letters, digits, '_' "
+            "and '-' (tmux rewrites '.' and ':' and expands '#{' in names)",
         )
     if not command and not status_only:
         return Problem(
