@@ -395,8 +395,16 @@ def edit_note(
                     return True
                 continue
             try:
-                if not stat.S_ISREG(os.fstat(fd).st_mode):
+                opened = os.fstat(fd)
+                if not stat.S_ISREG(opened.st_mode):
                     raise NoteReadError(path, 1, "is not a regular file; it is not edited")
+                if opened.st_size > MAX_NOTE_BYTES:
+                    raise NoteReadError(
+                        path,
+                        1,
+                        f"is {opened.st_size} bytes, over the {MAX_NOTE_BYTES} the heartbeat "
+                        "reads; it is not edited: move old content to another file",
+                    )
                 data = _read_fd(fd)
                 info = os.fstat(fd)
                 text = decode_note(data, path)
