@@ -391,6 +391,7 @@ def edit_note(
                 if create is None:
                     raise
                 new_text = transform(parse_note(create, path))
+                _remove_stale_temps(target)
                 if _create_exclusive(target, new_text.encode("utf-8")):
                     return True
                 continue
@@ -417,12 +418,31 @@ def edit_note(
                 if change == "append" and append_retries and not last:
                     append_retries -= 1  # re-apply on the longer note; then carry appends
                     continue
+                _remove_stale_temps(target)
                 atomic_write(target, new_text.encode("utf-8"), stat.S_IMODE(info.st_mode))
                 _carry_late_appends(fd, len(data), target)
             finally:
                 os.close(fd)
             return True
     raise ConcurrentEditError(path, tries)
+
+
+def _remove_stale_temps(target: pathlib.Path) -> None:
+    """Remove temporary copies of *target* left by a writer that was killed mid-write.
+
+    Only this library's own names (``.NAME.XXXXXXXX.tmp``, see _write_temp),
+    and only under the folder lock, when no other heartbeat writer can be
+    writing one.
+    """
+    prefix = f".{target.name}."
+    try:
+        names = os.listdir(target.parent)
+    except OSError:
+        return
+    for name in names:
+        if name.startswith(prefix) and name.endswith(".tmp") and len(name) == len(prefix) + 12:
+            with contextlib.suppress(OSError):
+                os.unlink(target.parent / name)
 
 
 #: Re-reads for a note that only grew: after them the edit is written and the
