@@ -61,13 +61,22 @@ def daily_notes(notes_dir: pathlib.Path) -> list[pathlib.Path]:
 
 
 def loose_permissions(path: pathlib.Path) -> str | None:
-    """Say why *path* is unsafe to run commands from (writable by others), or None."""
+    """Say why *path* is unsafe to run commands from (writable by others), or None.
+
+    As sshd judges key files: writable by the group or others, or owned by
+    another user (who can write it) than the one running or root.
+    """
     try:
         info = path.stat()
     except OSError:
         return None
+    kind = "folder" if stat.S_ISDIR(info.st_mode) else "note"
+    if info.st_uid not in (os.geteuid(), 0):
+        return (
+            f"the {kind} is owned by another user (uid {info.st_uid}), who could make the "
+            f"heartbeat run commands; fix it with `chown {os.geteuid()} {path}`"
+        )
     if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
-        kind = "folder" if stat.S_ISDIR(info.st_mode) else "note"
         who = "others" if info.st_mode & stat.S_IWOTH else "its group"
         return (
             f"the {kind} is writable by {who} (mode {stat.S_IMODE(info.st_mode):o}), "
