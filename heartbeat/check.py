@@ -20,7 +20,7 @@ import typing as t
 
 import memory_schema as ms
 from heartbeat import rules
-from heartbeat.errors import ExitCode, LockHeld, UsageError
+from heartbeat.errors import ConfigError, ExitCode, LockHeld, UsageError
 from heartbeat.notes import permission_problems
 from heartbeat.signatures import parse_reset, redact, scan, table
 from heartbeat.state import SessionState, State, load_state, save_state
@@ -112,11 +112,20 @@ class CheckResult:
 
 @contextlib.contextmanager
 def check_lock(state_dir: os.PathLike[str] | str) -> Iterator[None]:
-    """One check at a time: raises LockHeld (exit 3) at once, naming the holder's pid."""
+    """One check at a time: raises LockHeld (exit 3) at once, naming the holder's pid.
+
+    Raises ConfigError (exit 2) when the state folder cannot hold the lock.
+    """
     folder = os.fspath(state_dir)
-    os.makedirs(folder, mode=0o700, exist_ok=True)
     path = os.path.join(folder, LOCK_FILE)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as error:
+        raise ConfigError(
+            f"{error.filename or path}: the state folder cannot be used ({error.strerror}); "
+            "fix it, or point HEARTBEAT_STATE_DIR (or --state-dir) at a folder you can write"
+        ) from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
