@@ -20,7 +20,7 @@ import typing as t
 
 import memory_schema as ms
 from heartbeat import rules
-from heartbeat.errors import ConfigError, ExitCode, LockHeld, UsageError
+from heartbeat.errors import ConfigError, ExitCode, LockHeld, TmuxError, UsageError
 from heartbeat.notes import permission_problems
 from heartbeat.signatures import parse_reset, redact, scan, table
 from heartbeat.state import SessionState, State, load_state, save_state
@@ -523,7 +523,14 @@ class Checker:
             session.action = "reported"
             session.detail = f"cannot restart: {error}"
             return
-        result = self.tmux.new_session(name, shell, start_dir, env, replace=bool(session.panes))
+        try:
+            result = self.tmux.new_session(
+                name, shell, start_dir, env, replace=bool(session.panes)
+            )
+        except TmuxError as error:  # a hung server: this restart is reported, the check goes on
+            session.action = "reported"
+            session.detail = f"restart failed: {error}"
+            return
         if result.returncode != 0:
             session.action = "reported"
             session.detail = f"restart failed: {result.stderr.strip()[:200]}"
