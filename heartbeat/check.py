@@ -40,6 +40,8 @@ if t.TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 LOCK_FILE = "check.lock"
+#: tmux refuses a client command over ~16 KiB ("command too long"); the anatomy adds ~300 bytes.
+MAX_COMMAND_BYTES = 15_000
 EVIDENCE_LINES = 6
 LAST_LINES = 5
 BAD_EXIT = {"healthy", "completed", "paused"}
@@ -763,6 +765,17 @@ def _run(
         return result
     problem_files = {p.file for p in collection.problems}
     entries = [e for e in collection.entries if e.active and e.file not in refused]
+    for entry in [e for e in entries if len(e.command.encode()) > MAX_COMMAND_BYTES]:
+        entries.remove(entry)
+        result.problems.append(
+            ms.Problem(
+                entry.file,
+                entry.line,
+                f"the command of {entry.name!r} is {len(entry.command.encode())} bytes long; "
+                f"tmux cannot start one over {MAX_COMMAND_BYTES} bytes, so it is not run: "
+                "put it in a script and log the command that runs the script",
+            )
+        )
     state = load_state(settings.state_dir)
     result.warnings += state.warnings
     tmux = tmux or Tmux(settings.socket)
