@@ -40,6 +40,8 @@ if t.TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 LOCK_FILE = "check.lock"
+#: More active entries than this is a mistake in the notes, not a workload (bounded time).
+MAX_SESSIONS = 200
 #: tmux refuses a client command over ~16 KiB ("command too long"); the anatomy adds ~300 bytes.
 MAX_COMMAND_BYTES = 15_000
 EVIDENCE_LINES = 6
@@ -776,6 +778,18 @@ def _run(
                 "put it in a script and log the command that runs the script",
             )
         )
+    if len(entries) > MAX_SESSIONS:
+        extra = entries[MAX_SESSIONS]
+        result.problems.append(
+            ms.Problem(
+                extra.file,
+                extra.line,
+                f"{len(entries)} active sessions are listed, over the {MAX_SESSIONS} one check "
+                "watches, so nothing was run: mark finished sessions done "
+                "(`heartbeat notes done NAME`) or move old entries out of the notes",
+            )
+        )
+        return result
     state = load_state(settings.state_dir)
     result.warnings += state.warnings
     tmux = tmux or Tmux(settings.socket)
