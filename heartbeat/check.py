@@ -14,6 +14,7 @@ import fcntl
 import logging
 import os
 import random
+import re
 import shlex
 import time
 import typing as t
@@ -166,20 +167,42 @@ class _Session:
     notify: str | None = None
 
 
-def _parse_started(text: str | None, now: pendulum.DateTime) -> float | None:
+DATE_RE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}")
+
+
+def _parse_started(
+    text: str | None,
+    now: pendulum.DateTime,
+    day: datetime.date | None = None,
+    *,
+    past: bool = True,
+) -> float | None:
+    """The epoch time of a note's ``started``/``until`` text; None when it is not a time.
+
+    A bare time ("23:58", "14:05 UTC", "2:30 PM") is on *day* (the date of the
+    note it was written in; default *now*'s), never on the machine's date; with
+    *past*, one that would be later than *now* is the day before's.
+    """
     if not text:
         return None
     import pendulum
 
     try:
-        parsed = pendulum.parse(text, tz=now.timezone, strict=False)
-    except (ValueError, TypeError, pendulum.parsing.exceptions.ParserError):
+        parsed = pendulum.parse(text, tz=now.timezone, strict=False, exact=True)
+    except (ValueError, TypeError, OverflowError, pendulum.parsing.exceptions.ParserError):
         return None
-    if isinstance(parsed, pendulum.DateTime):
+    if isinstance(parsed, pendulum.DateTime) and DATE_RE.search(text):
         return parsed.timestamp()
-    if isinstance(parsed, pendulum.Time):
-        return now.replace(hour=parsed.hour, minute=parsed.minute, second=parsed.second).timestamp()
-    return None
+    if not isinstance(parsed, pendulum.DateTime | pendulum.Time):
+        return None
+    zone = (parsed.tzinfo if isinstance(parsed, pendulum.DateTime) else None) or now.tzinfo
+    base = day or now.date()
+    moment = pendulum.datetime(
+        base.year, base.month, base.day, parsed.hour, parsed.minute, parsed.second, tz=zone
+    )
+    if past and moment > now:
+        moment = moment.subtract(days=1)
+    return moment.timestamp()
 
 
 def _observe(
@@ -203,7 +226,9 @@ def _observe(
     incarnation = f"{panes[0].session_id}@{int(panes[0].created)}" if panes else None
     started_at = panes[0].created if panes else None
     if started_at is None:
-        started_at = memory.restarted_at or _parse_started(entry.started, now)
+        started_at = memory.restarted_at or _parse_started(
+            entry.started, now, ms.note_date(entry.file)
+        )
     facts = rules.Facts(name=entry.name, exists=exists)
     finish = [m for m in matches if m.kind == "finish"]
     if finish:
@@ -246,7 +271,11 @@ def _observe(
             if uses_codex and when >= since:
                 target = facts.auth if match.kind == "auth" else facts.rate
                 target.append(f"{match.line} (codex log)")
-    paused_until = _parse_started(entry.until, now) if entry.until else None
+    paused_until = (
+        _parse_started(entry.until, now, ms.note_date(entry.file), past=False)
+        if entry.until
+        else None
+    )
     facts.paused = entry.status == "paused" and (paused_until is None or paused_until > ts)
     facts.blocked_auth = memory.blocked == "auth"
     facts.completed_before = memory.diagnosis == "completed" and memory.verified is not None
