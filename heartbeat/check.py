@@ -821,6 +821,12 @@ def _run(
         return result
     state = load_state(settings.state_dir)
     result.warnings += state.warnings
+    jump = state.rebase(now.timestamp())
+    if jump:
+        result.warnings.append(
+            f"the clock went back {_minutes(jump)} since the last check; "
+            "the restart history was moved back with it"
+        )
     tmux = tmux or Tmux(settings.socket)
     signatures = table(settings.signatures)
     probe = (

@@ -22,6 +22,8 @@ VERSION = 1
 FORGET_AFTER = 7 * 24 * 3600
 MAX_LOG_EVENTS = 50
 MAX_SESSIONS = 500
+#: A last check later than now by more than this means the clock went back.
+CLOCK_SLACK = 60.0
 
 
 @dataclasses.dataclass
@@ -67,6 +69,34 @@ class State:
 
     def session(self, name: str) -> SessionState:
         return self.sessions.setdefault(name, SessionState())
+
+    def rebase(self, now: float) -> float:
+        """Undo a clock that went back since the last check; return by how much (seconds).
+
+        Every stored time is shifted by the jump, so that the last check is now:
+        the restart budget and the delays count real time elapsed, instead of
+        holding a dead session until the clock catches up with its old times.
+        A clock that went forward cannot be told from time that passed.
+        """
+        if self.last_check is None or self.last_check <= now + CLOCK_SLACK:
+            return 0.0
+        jump = self.last_check - now
+
+        def back(value: float | None) -> float | None:
+            return None if value is None else value - jump
+
+        for session in self.sessions.values():
+            session.restarts = [r - jump for r in session.restarts]
+            session.seen -= jump
+            session.healthy_since = back(session.healthy_since)
+            session.hold_until = back(session.hold_until)
+            session.restarted_at = back(session.restarted_at)
+            session.resumed_at = back(session.resumed_at)
+        for event in self.log_events:
+            event.time -= jump
+        self.incident = back(self.incident)
+        self.last_check = now
+        return jump
 
     def to_json(self) -> dict[str, t.Any]:
         data = dataclasses.asdict(self)
