@@ -874,6 +874,19 @@ def _run(
     checker.decide(sessions, server_down)
     if writes:
         checker.second_look(sessions)
+    if writes and any(s.restart for s in sessions):
+        # the budget lives in the state: without it every check would restart again
+        warning = save_state(settings.state_dir, state, now.timestamp())
+        if warning:
+            result.warnings.append(warning)
+            for session in sessions:
+                if session.restart:
+                    session.restart = False
+                    session.action = "reported"
+                    session.detail = (
+                        "not restarted: the state cannot be saved, so the restart budget "
+                        "cannot be kept; fix the state folder (HEARTBEAT_STATE_DIR)"
+                    )
     for session in sessions:
         if session.restart:
             checker.restart(session)
@@ -936,7 +949,7 @@ def _run(
         state.last_check = now.timestamp()
         state.checks += 1
         warning = save_state(settings.state_dir, state, now.timestamp())
-        if warning:
+        if warning and warning not in result.warnings:
             result.warnings.append(warning)
         if settings.ping_url:
             from heartbeat.ping import ping
