@@ -670,6 +670,22 @@ def _event_text(session: _Session, now: pendulum.DateTime) -> str | None:
     return f"{clock} {name} {diagnosis} → {action}{detail}"
 
 
+def _is_news(session: _Session) -> bool:
+    """Whether a session's event is worth a notification: the state, not the tick (DESIGN §4).
+
+    News is entering a bad state (again, after a restart), giving up, finishing,
+    or recovering by itself. A session still in the state already notified (a
+    restart staggered to a later check of the same incident) is not news, and
+    neither is the heartbeat's own restart working: it was announced already.
+    Both still get their line in the note.
+    """
+    memory = session.memory
+    restarted_last_check = memory.diagnosis is None and memory.restarted_at is not None
+    if session.diagnosis == "healthy":
+        return memory.notified not in (None, "healthy") and not restarted_last_check
+    return session.diagnosis != memory.notified or restarted_last_check
+
+
 def write_back(
     settings: Settings,
     date: datetime.date,
@@ -905,7 +921,7 @@ def _run(
         event = _event_text(session, now)
         if event:
             events.append(event)
-            if session.diagnosis != "healthy" or session.memory.notified not in (None, "healthy"):
+            if _is_news(session):
                 bad_news.append(event.split(" ", 1)[1])
     result.events = events
     if writes:
