@@ -12,9 +12,11 @@ import json
 import logging
 import os
 import pathlib
+import types
 import typing as t
 
 log = logging.getLogger(__name__)
+R = t.TypeVar("R")
 
 STATE_FILE = "state.json"
 VERSION = 1
@@ -155,22 +157,52 @@ def load_state(state_dir: pathlib.Path) -> State:
         return state
 
 
+def _typed(value: object, hint: object) -> bool:
+    """Whether a JSON value fits a field's type (float, int, str, None, unions, lists)."""
+    if t.get_origin(hint) is list:
+        (item,) = t.get_args(hint)
+        return isinstance(value, list) and all(_typed(v, item) for v in value)
+    if isinstance(hint, types.UnionType):
+        return any(_typed(value, h) for h in t.get_args(hint))
+    if hint is type(None):
+        return value is None
+    if hint is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, str) if hint is str else False
+
+
+def _record(cls: type[R], value: object, what: str) -> R:
+    """A dataclass from a JSON object; TypeError when a field has the wrong type."""
+    if not isinstance(value, dict):
+        raise TypeError(f"{what} is not an object")
+    hints = t.get_type_hints(cls)
+    fields = {k: v for k, v in value.items() if k in hints}
+    for key, item in fields.items():
+        if not _typed(item, hints[key]):
+            raise TypeError(f"{what}: {key} is {item!r}")
+    return cls(**fields)
+
+
 def _from_json(data: dict[str, t.Any]) -> State:
-    fields = {f.name for f in dataclasses.fields(SessionState)}
     sessions = {
-        str(name): SessionState(**{k: v for k, v in value.items() if k in fields})
+        str(name): _record(SessionState, value, f"session {name!r}")
         for name, value in (data.get("sessions") or {}).items()
     }
-    events = [LogEvent(**e) for e in data.get("log_events") or []]
+    events = [_record(LogEvent, e, "a log event") for e in data.get("log_events") or []]
     offsets = {str(k): [int(x) for x in v] for k, v in (data.get("log_offsets") or {}).items()}
     last = data.get("last_check")
+    incident = data.get("incident")
+    if not _typed(incident, float | None):
+        raise TypeError(f"incident is {incident!r}")
     return State(
         sessions=sessions,
         log_offsets=offsets,
         log_events=events,
         last_check=float(last) if last is not None else None,
         checks=int(data.get("checks") or 0),
-        incident=data.get("incident"),
+        incident=incident,
     )
 
 
