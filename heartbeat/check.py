@@ -557,9 +557,7 @@ class Checker:
             session.detail = f"cannot restart: {error}"
             return
         try:
-            result = self.tmux.new_session(
-                name, shell, start_dir, env, replace=bool(session.panes)
-            )
+            result = self.tmux.new_session(name, shell, start_dir, env, replace=bool(session.panes))
         except TmuxError as error:  # a hung server: this restart is reported, the check goes on
             session.action = "reported"
             session.detail = f"restart failed: {error}"

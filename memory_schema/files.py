@@ -445,13 +445,14 @@ def _remove_stale_temps(target: pathlib.Path) -> None:
     """
     prefix = f".{target.name}."
     try:
-        names = os.listdir(target.parent)
+        found = list(target.parent.iterdir())
     except OSError:
         return
-    for name in names:
+    for path in found:
+        name = path.name
         if name.startswith(prefix) and name.endswith(".tmp") and len(name) == len(prefix) + 12:
             with contextlib.suppress(OSError):
-                os.unlink(target.parent / name)
+                path.unlink()
 
 
 #: Re-reads for a note that only grew: after them the edit is written and the
