@@ -7,6 +7,7 @@ import logging
 import os
 import signal
 import subprocess
+import tempfile
 import typing as t
 
 from heartbeat.signatures import redact
@@ -14,6 +15,8 @@ from heartbeat.signatures import redact
 log = logging.getLogger(__name__)
 
 MAX_MESSAGE = 1500
+#: How much of a failed notifier's stderr is read for its last line.
+TAIL_BYTES = 4096
 
 
 @dataclasses.dataclass
@@ -47,27 +50,33 @@ def notify(
     if len(message) > MAX_MESSAGE:
         message = message[: MAX_MESSAGE - 1] + "…"
     argv = build_argv(template, message)
-    try:
-        process = subprocess.Popen(
-            argv,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-        )
-    except OSError as error:
-        log.warning("notify command %s could not be run: %s", argv[0], error)
-        return NotifyResult(False, argv, f"{argv[0]}: {error.strerror or error}")
-    try:
-        _, stderr = process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
+    # stderr goes to a file, not a pipe: a daemon the notifier leaves behind (a gateway
+    # it starts) would hold a pipe open, and reading it to EOF would hang the check
+    with tempfile.TemporaryFile() as errors:
         try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except OSError:
-            process.kill()
-        process.communicate()
-        log.warning("notify command %s timed out after %.0f s", argv[0], timeout)
-        return NotifyResult(False, argv, f"{argv[0]} timed out after {timeout:.0f} s")
+            process = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=errors,
+                start_new_session=True,
+            )
+        except OSError as error:
+            log.warning("notify command %s could not be run: %s", argv[0], error)
+            return NotifyResult(False, argv, f"{argv[0]}: {error.strerror or error}")
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except OSError:
+                process.kill()
+            process.wait()
+            log.warning("notify command %s timed out after %.0f s", argv[0], timeout)
+            return NotifyResult(False, argv, f"{argv[0]} timed out after {timeout:.0f} s")
+        size = errors.seek(0, os.SEEK_END)
+        errors.seek(max(0, size - TAIL_BYTES))
+        stderr = errors.read(TAIL_BYTES)
     if process.returncode != 0:
         tail = stderr.decode("utf-8", "replace").strip().splitlines()[-1:] if stderr else []
         reason = f"{argv[0]} exited {process.returncode}" + (f": {tail[0][:200]}" if tail else "")
