@@ -12,6 +12,7 @@ import dataclasses
 import datetime
 import os
 import re
+import stat
 import typing as t
 
 from heartbeat.signatures import Match, Signature, redact, scan
@@ -74,12 +75,18 @@ def read_new(
         return result
     try:
         info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            result.error = f"{path}: not a regular file; the codex log is not read"
+            return result
         inode, offset = (state.log_offsets.get(key) or [0, 0])[:2]
         if inode != info.st_ino or offset > info.st_size:
             offset = 0
         start = max(offset, info.st_size - cap)
         result.skipped = start - offset
         data = os.pread(fd, info.st_size - start, start) if info.st_size > start else b""
+    except OSError as error:
+        result.error = f"{path}: {error.strerror}"
+        return result
     finally:
         os.close(fd)
     end = data.rfind(b"\n")
