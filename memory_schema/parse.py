@@ -66,7 +66,7 @@ CHECKBOX_RE = re.compile(r"^\[( |x|X)\]\s+")
 #: What separates a name from its command; "：" is the full-width colon of CJK text.
 SEPARATOR_RE = re.compile(r"^\s*(?::|：|—|–|->|=>|→|-{1,2}(?=\s))\s*")
 PLAIN_NAME_RE = re.compile(
-    r"^((?:[^\s:：`*~()（）]|:(?!\s|$)){1,80}?)(?:\s*[(（]([^()（）]*)[)）])?"
+    r"^((?:[^\s:：`*~()（）]|:(?!\s|$)){1,80}?)(?:\s*[(（]([^()（）\x00]*)[)）])?"
     r"\s*(?::(?=\s|$)|：|[—–→](?=\s|$)|->|=>|(?<=\s)-{1,2}(?=\s))\s*"
 )
 #: "Session `x`", "tmux session **x**": words before the name, dropped.
@@ -74,8 +74,16 @@ NAME_PREFIX_RE = re.compile(
     r"^(?:\*\*|__)?(?:tmux\s+)?session(?:\s+name)?\s*:?\s*(?:\*\*|__)?\s*:?\s*(?=\x00|\*\*|__)",
     re.IGNORECASE,
 )
+#: A time written before the entry: "14:32 — api: ...", "[14:32 UTC] api: ...".
+LEADING_TIME_RE = re.compile(
+    r"^\[?(\d{1,2}:\d{2}(?::\d{2})?(?:\s*[A-Z]{2,4})?)\]?\s*(?:[—–|:-]\s*)?(?=\S)"
+)
+#: A Markdown link as the name: "[api](https://github.com/...) — ...".
+LINK_NAME_RE = re.compile(r"^\[([^\]]+)\]\([^)]*\)")
+#: A plain name right before a parenthesised code span: "api (`codex exec x`)".
+PLAIN_NAME_PAREN_RE = re.compile(r"^([^\s:：`*~()（）]{1,80})\s*(?=[(（]\s*\x00)")
 EMPHASIS_NAME_RE = re.compile(r"^(\*\*|__|\*|_)(?!\s)(.+?)(?<!\s)\1(?![*_])")
-PAREN_RE = re.compile(r"^\s*\(([^()]*)\)")
+PAREN_RE = re.compile(r"^\s*[(（]([^()（）\x00]*)[)）]")
 CANONICAL_HEAD_RE = re.compile(
     r"^`(?P<name>[A-Za-z0-9_-]+)` — (?P<status>"
     + "|".join(STATUS_WORDS)
@@ -413,6 +421,12 @@ def parse_note(text: str, path: pathlib.Path) -> ParsedNote:
         if sub_title.strip() == LOG_TITLE:
             continue  # the heartbeat's own log, nested in a level-1 section
         done = bool(sub_title and DONE_RE.search(sub_title))
+        if inner and node.type in LISTS:
+            # "### api" over "- command: ..." / "- dir: ...": one entry per sub-heading.
+            result = _read_kv_list(node, inner[-1][0], sub_title, body_start, path, note)
+            if result is not None:
+                _keep(result, entries, problems)
+                continue
         _read_block(node, body_start, path, note, entries, problems, done=done)
     return parsed
 
@@ -517,6 +531,66 @@ def _read_block(
                 _keep(result, entries, problems)
 
 
+def _read_kv_list(
+    node: SyntaxTreeNode,
+    heading: int,
+    title: str,
+    offset: int,
+    path: pathlib.Path,
+    note: NoteText,
+) -> Entry | Problem | None:
+    """A list of only ``key: value`` items under a sub-heading that names the session.
+
+    Returns None when the list is anything else (it is then read item by item).
+    The entry spans from the sub-heading to the end of the list.
+    """
+    fields: dict[str, str] = {}
+    for item in node.children:
+        if any(child.type != "paragraph" for child in item.children):
+            return None
+        for text in _logical_lines(_paragraph(item)):
+            pair = _key_value(text)
+            if pair is None:
+                return None
+            fields.setdefault(*pair)
+    if "command" not in fields and "status" not in fields:
+        return None
+    raw, spans = _spans(title.strip())
+    raw, marked = _strip_marks(raw)
+    raw = LINK_NAME_RE.sub(r"\1", raw, count=1)
+    raw = re.sub(r"^(?:tmux\s+)?session(?:\s+name)?\s*:?\s*", "", raw, flags=re.IGNORECASE)
+    struck = raw.startswith("~~")
+    raw = raw.replace("~~", "")
+    emphasis = EMPHASIS_NAME_RE.match(raw)
+    if raw.startswith("\x00"):
+        close = raw.index("\x00", 1)
+        name, rest = spans[int(raw[1:close])], raw[close + 1 :]
+    elif emphasis:
+        name, rest = emphasis.group(2), raw[emphasis.end() :]
+    else:
+        name, _, rest = raw.partition(" ")
+    name = _unspan(name, spans).strip("`*_ ").rstrip(":：—–-")
+    if not name or name.lower() in LABEL_WORDS:
+        return None
+    free = _unspan(rest, spans).strip(" :：—–-")
+    command = fields.get("command", "")
+    assert node.map is not None
+    end = node.map[1] + offset
+    while end > node.map[0] + offset and not note.bare(end - 1).strip():
+        end -= 1
+    return _entry_from_parts(
+        path,
+        heading + 1,
+        end,
+        name=name,
+        command=command,
+        fields=fields,
+        free_text=free,
+        inactive=struck or marked or bool(DONE_RE.search(free + " " + fields.get("status", ""))),
+        status_only=not command,
+    )
+
+
 def _numbered_logical_lines(text: str) -> list[tuple[int, str]]:
     """Logical lines with the 0-based number of the physical line each starts on."""
     numbered = []
@@ -575,9 +649,12 @@ def _key_value(text: str) -> tuple[str, str] | None:
     match = KEY_VALUE_RE.match(text)
     if not match:
         return None
-    key = KEYS.get(re.sub(r"\s+", " ", match.group(1).strip().lower()))
+    written = re.sub(r"\s+", " ", match.group(1).strip().lower())
+    key = KEYS.get(written)
     if key is None:
         return None
+    if written == "tmux" and not parse_tmux_like(_unspan(*_spans(match.group(2)))):
+        return None  # "- tmux: `tmux attach -t api`": a hint, not the command
     raw, spans = _spans(match.group(2).strip())
     if raw.startswith("\x00") and spans:
         value = spans[int(raw.split("\x00")[1])]
@@ -654,12 +731,18 @@ def _read_item(
     if NONE_RE.match(_unspan(raw, spans)) and not fields and not fences:
         return None
 
+    free_parts: list[str] = []
+    clock = LEADING_TIME_RE.match(raw)
+    if clock:
+        raw = raw[clock.end() :]
+        free_parts.append(f"started {clock.group(1)}")
+    raw = LINK_NAME_RE.sub(r"\1", raw, count=1)
     raw = NAME_PREFIX_RE.sub("", raw, count=1)
     name: str | None = None
     rest = raw
-    free_parts: list[str] = []
     emphasis = EMPHASIS_NAME_RE.match(raw)
     plain = PLAIN_NAME_RE.match(raw)
+    plain_paren = PLAIN_NAME_PAREN_RE.match(raw)
     if raw.startswith("\x00"):
         close = raw.index("\x00", 1)
         candidate = spans[int(raw[1:close])]
@@ -667,8 +750,14 @@ def _read_item(
             name = candidate
             rest = raw[close + 1 :]
     elif emphasis:
-        name = _unspan(emphasis.group(2), spans).strip("`~ ").rstrip(" :—–-").strip()
+        inner = re.sub(
+            r"^(?:tmux\s+)?session(?:\s+name)?\s*:?\s*", "", emphasis.group(2), flags=re.I
+        )
+        name = _unspan(inner or emphasis.group(2), spans).strip("`~ ").rstrip(" :：—–-").strip()
         rest = raw[emphasis.end() :]
+    elif plain_paren and not parse_tmux_like(_unspan(raw, spans)):
+        name = plain_paren.group(1)
+        rest = raw[plain_paren.end() :]
     elif plain and not parse_tmux_like(_unspan(raw, spans)):
         name = plain.group(1)
         if plain.group(2):
@@ -687,17 +776,14 @@ def _read_item(
         separated = SEPARATOR_RE.match(rest)
         rest = rest[separated.end() :] if separated else rest
 
-    command, free, span_dir = _command_from(rest, spans, name)
+    command, free, span_dir, spanned = _command_from(rest, spans, name)
     if name is not None and name.lower() in LABEL_WORDS and not parse_tmux_like(command):
         return None  # a remark ("Note: ...", "Monitor: `tmux attach ...`"), not a session
-    free_parts.append(free)
     if span_dir and "dir" not in fields:
         fields["dir"] = span_dir
+    command, free = _pick_command(command, free, spanned, fields, fences)
+    free_parts.append(free)
     status_only = False
-    if not command and "command" in fields:
-        command = fields["command"]
-    if not command and fences:
-        command = _fence_command(fences[0])
     if "name" in fields and name is None:
         name = fields["name"]
     free_text = " ".join(part for part in free_parts if part).strip()
@@ -736,8 +822,41 @@ def _read_item(
     )
 
 
-def _command_from(rest: str, spans: list[str], name: str | None) -> tuple[str, str, str | None]:
-    """Split what follows the name into (command, free text, folder from a code span).
+def _pick_command(
+    command: str, free: str, spanned: bool, fields: dict[str, str], fences: list[str]
+) -> tuple[str, str]:
+    """Choose the command among the item's sources; return it and the free text.
+
+    An explicit ``command:`` wins, then a tmux new-session line (it names its
+    session), then a code span in the item's first line, then a fence under
+    it; plain text in the first line is the command only when nothing else
+    is. Plain text that loses is a description: it is kept for its start time
+    and folder, and for a status only when it starts with one (a task such as
+    "remove the completed orders" does not end the entry).
+    """
+    fenced = _fence_command(fences[0]) if fences else ""
+    explicit = fields.get("command", "")
+    candidates = [
+        explicit,
+        next((c for c in (command, fenced) if c and parse_tmux_like(c)), ""),
+        command if spanned else "",
+        fenced,
+        command,
+    ]
+    chosen = next((c for c in candidates if c), "")
+    if command and not spanned and chosen != command:
+        # The first line's text was a description, not the command.
+        kept = [m.group(0) for m in (STARTED_RE.search(command), DIR_PLAIN_RE.search(command)) if m]
+        if STATUS_LEAD_RE.match(command):
+            kept.insert(0, command)
+        free = " ".join([*kept, free]).strip()
+    return chosen, free
+
+
+def _command_from(
+    rest: str, spans: list[str], name: str | None
+) -> tuple[str, str, str | None, bool]:
+    """Split what follows the name into (command, free text, folder, from a code span).
 
     The command is the first code span that is not the name, not a folder
     (``in `~/x` ``) and not a log or hint; without code spans it is the text up
@@ -764,18 +883,18 @@ def _command_from(rest: str, spans: list[str], name: str | None) -> tuple[str, s
             span_dir = span_dir or spans[int(chosen.group(1))]
             chosen = usable[1]
         free = rest[: chosen.start()] + " " + rest[chosen.end() :]
-        return spans[int(chosen.group(1))], _unspan(free, spans).strip(), span_dir
+        return spans[int(chosen.group(1))], _unspan(free, spans).strip(), span_dir, True
     text = _unspan(rest, spans).strip()
     if not text:
-        return "", "", span_dir
+        return "", "", span_dir, False
     if name is not None and STATUS_LEAD_RE.match(text):
-        return "", text, span_dir
+        return "", text, span_dir, False
     if name is None and not parse_tmux_like(text):
-        return "", text, span_dir
+        return "", text, span_dir, False
     if occurrences and name is not None:
         # Only the name, a folder or hints in code spans: no command here.
-        return "", text, span_dir
-    return (*_split_status_tail(text), span_dir)
+        return "", text, span_dir, False
+    return (*_split_status_tail(text), span_dir, False)
 
 
 def _split_status_tail(text: str) -> tuple[str, str]:

@@ -337,6 +337,99 @@ class StatusOnly(t.NamedTuple):
     status: str
 
 
+class Described(t.NamedTuple):
+    id: str
+    text: str
+    name: str
+    command: str
+    active: bool = True
+    started: str | None = None
+
+
+DESCRIBED = [
+    Described(
+        "description-then-command-field",
+        "- `api`: codex fixing the removed endpoints (started 14:32)\n"
+        "  - command: `codex exec --full-auto 'x'`",
+        "api",
+        "codex exec --full-auto 'x'",
+        started="14:32",
+    ),
+    Described(
+        "description-then-fence",
+        "- **web** — fixing the login redirect\n  ```\n"
+        '  tmux -S ~/.tmux/sock new -d -s web "codex exec y"\n  ```',
+        "web",
+        'tmux -S ~/.tmux/sock new -d -s web "codex exec y"',
+    ),
+    Described(
+        "status-then-command-field",
+        "- `api` — done — it removed the old endpoints\n  - command: `codex exec x`",
+        "api",
+        "codex exec x",
+        active=False,
+    ),
+    Described(
+        "tmux-hint-is-not-the-command",
+        "- `api` — `codex exec x`\n  - tmux: `tmux -S ~/.tmux/sock attach -t api`",
+        "api",
+        "codex exec x",
+    ),
+    Described(
+        "leading-time",
+        "- 14:32 — `api`: `codex exec x`",
+        "api",
+        "codex exec x",
+        started="14:32",
+    ),
+    Described(
+        "leading-bracket-time",
+        "- [14:32 UTC] api: codex exec x",
+        "api",
+        "codex exec x",
+        started="14:32 UTC",
+    ),
+    Described(
+        "link-name", "- [api](https://x.invalid/pr/1) — `codex exec x`", "api", "codex exec x"
+    ),
+    Described("paren-span", "- api (`codex exec x`)", "api", "codex exec x"),
+    Described(
+        "bold-tmux-session-prefix",
+        "- **tmux session `api`** — fixing login\n  - command: `codex exec x`",
+        "api",
+        "codex exec x",
+    ),
+]
+
+
+@pytest.mark.parametrize("case", DESCRIBED, ids=[c.id for c in DESCRIBED])
+def test_descriptions_are_not_commands(case: Described) -> None:
+    entry = only(section(case.text))
+    assert (entry.name, entry.command, entry.active, entry.started) == (
+        case.name,
+        case.command,
+        case.active,
+        case.started,
+    )
+
+
+def test_a_sub_heading_per_session() -> None:
+    text = section(
+        "### api\n- **Command:** `codex exec x`\n- **Dir:** `~/code/api`\n\n"
+        "### `web` (finished)\n- command: `ralphy --codex`\n\n"
+        "### Notes\n- Status: all quiet\n"
+    )
+    parsed = parse(text)
+    assert parsed.problems == []
+    assert [(e.name, e.command, e.dir, e.active, e.line, e.end_line) for e in parsed.entries] == [
+        ("api", "codex exec x", "~/code/api", True, 7, 9),
+        ("web", "ralphy --codex", None, False, 11, 12),
+    ]
+    removed = ms.remove_entry(parsed, "api")
+    assert "### api" not in removed
+    assert "### `web` (finished)" in removed
+
+
 STATUS_ONLY = [
     StatusOnly("em-dash-done", "- api — done", "done"),
     StatusOnly("colon-finished", "- api: finished at 15:00", "done"),
