@@ -488,7 +488,8 @@ def _read_block(
 ) -> None:
     if node.type in LISTS:
         for item in node.children:
-            _keep(_read_item(item, offset, path, note, done=done), entries, problems)
+            for result in _read_list_item(item, offset, path, note, done=done):
+                _keep(result, entries, problems)
     elif node.type == "table":
         _read_table(node, offset, path, entries, problems, done=done)
     elif node.type in FENCES and node.map:
@@ -663,6 +664,36 @@ def _key_value(text: str) -> tuple[str, str] | None:
         if key == "dir" and value[:1] in {"~", "/", "."}:
             value = value.split()[0] if value.split() else value
     return key, value
+
+
+def _read_list_item(
+    item: SyntaxTreeNode,
+    offset: int,
+    path: pathlib.Path,
+    note: NoteText,
+    *,
+    done: bool = False,
+) -> list[Entry | Problem | None]:
+    """One list item: an entry, or a group ("- Codex sessions:") whose sub-items are entries.
+
+    An item that is no entry with a command itself but holds sub-items that
+    are entries is a group: its sub-items are read (inactive under a group
+    that says done), and the group line itself is neither entry nor problem.
+    """
+    result = _read_item(item, offset, path, note, done=done)
+    if isinstance(result, Entry) and result.command:
+        return [result]
+    group_done = done or bool(DONE_RE.search(_logical_lines(_paragraph(item))[0]))
+    inner: list[Entry | Problem | None] = []
+    for child in item.children:
+        if child.type not in LISTS:
+            continue
+        for sub in child.children:
+            if _key_value(_paragraph(sub)) is None:
+                inner.extend(_read_list_item(sub, offset, path, note, done=group_done))
+    if any(isinstance(r, Entry) and r.command for r in inner):
+        return inner
+    return [result]
 
 
 def _read_item(

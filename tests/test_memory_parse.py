@@ -430,6 +430,25 @@ def test_a_sub_heading_per_session() -> None:
     assert "### `web` (finished)" in removed
 
 
+def test_a_group_item_holds_entries() -> None:
+    text = section(
+        "- Codex sessions:\n"
+        "  - `auth-fix` — `codex exec --full-auto 'Fix login'`\n"
+        "  - a.b: ralphy\n"
+        "- **Finished today:**\n"
+        "  - `docs` — `codex exec docs`\n"
+        "- **web** — `codex exec web`\n"
+        "  - started: 14:00"
+    )
+    parsed = parse(text)
+    assert [(e.name, e.command, e.active, e.line) for e in parsed.entries] == [
+        ("auth-fix", "codex exec --full-auto 'Fix login'", True, 8),
+        ("docs", "codex exec docs", False, 11),
+        ("web", "codex exec web", True, 12),
+    ]
+    assert [(p.line, "'a.b'" in p.message) for p in parsed.problems] == [(9, True)]
+
+
 STATUS_ONLY = [
     StatusOnly("em-dash-done", "- api — done", "done"),
     StatusOnly("colon-finished", "- api: finished at 15:00", "done"),
