@@ -757,6 +757,10 @@ def _read_item(
         raw = (strike.group(1) or "") + strike.group(2) + raw[strike.end() :]
         raw, more_marks = _strip_marks(raw)
         marked = marked or more_marks
+    elif re.search(r"~~[^~]*\x00\d+\x00[^~]*~~", raw):
+        # "- `api` — ~~`codex exec x`~~": the command itself is crossed out.
+        struck = True
+        raw = raw.replace("~~", "")
     if not raw.strip() and not fields and not fences:
         return None
     if NONE_RE.match(_unspan(raw, spans)) and not fields and not fences:

@@ -183,6 +183,15 @@ FORMS = [
     Form("struck", "- ~~`api` — `codex exec x`~~", "api", "codex exec x", None, "done", False),
     Form("struck-name", "- ~~api~~: `codex exec x`", "api", "codex exec x", None, "done", False),
     Form(
+        "struck-command",
+        "- `api` — ~~`codex exec x`~~ (replaced)",
+        "api",
+        "codex exec x",
+        None,
+        "done",
+        False,
+    ),
+    Form(
         "done-word", "- `api` — `codex exec x` — done", "api", "codex exec x", None, "done", False
     ),
     Form("finished", "- api: codex exec x (finished)", "api", "codex exec x", None, "done", False),
