@@ -423,9 +423,13 @@ def parse_note(text: str, path: pathlib.Path) -> ParsedNote:
         done = bool(sub_title and DONE_RE.search(sub_title))
         if inner and node.type in LISTS:
             # "### api" over "- command: ..." / "- dir: ...": one entry per sub-heading.
-            result = _read_kv_list(node, inner[-1][0], sub_title, body_start, path, note)
-            if result is not None:
+            found = _read_kv_list(node, inner[-1][0], sub_title, body_start, path, note)
+            if found is not None:
+                result, used = found
                 _keep(result, entries, problems)
+                for item in node.children[used:]:  # e.g. an entry added below later
+                    for other in _read_list_item(item, body_start, path, note, done=done):
+                        _keep(other, entries, problems)
                 continue
         _read_block(node, body_start, path, note, entries, problems, done=done)
     return parsed
@@ -539,22 +543,29 @@ def _read_kv_list(
     offset: int,
     path: pathlib.Path,
     note: NoteText,
-) -> Entry | Problem | None:
-    """A list of only ``key: value`` items under a sub-heading that names the session.
+) -> tuple[Entry | Problem, int] | None:
+    """A list of ``key: value`` items under a sub-heading that names the session.
 
-    Returns None when the list is anything else (it is then read item by item).
-    The entry spans from the sub-heading to the end of the list.
+    Returns the entry and how many leading items it took (the items after
+    them, such as an entry added below later, are read one by one), or None
+    when the list does not start with such items. The entry spans from the
+    sub-heading to its last ``key: value`` item.
     """
     fields: dict[str, str] = {}
+    used = 0
+    last: SyntaxTreeNode | None = None
     for item in node.children:
         if any(child.type != "paragraph" for child in item.children):
-            return None
-        for text in _logical_lines(_paragraph(item)):
-            pair = _key_value(text)
-            if pair is None:
-                return None
-            fields.setdefault(*pair)
-    if "command" not in fields and "status" not in fields:
+            break
+        pairs = [_key_value(text) for text in _logical_lines(_paragraph(item))]
+        if not all(pairs):
+            break
+        for pair in pairs:
+            if pair is not None:
+                fields.setdefault(*pair)
+        used += 1
+        last = item
+    if last is None or ("command" not in fields and "status" not in fields):
         return None
     raw, spans = _spans(title.strip())
     raw, marked = _strip_marks(raw)
@@ -575,11 +586,8 @@ def _read_kv_list(
         return None
     free = _unspan(rest, spans).strip(" :：—–-")
     command = fields.get("command", "")
-    assert node.map is not None
-    end = node.map[1] + offset
-    while end > node.map[0] + offset and not note.bare(end - 1).strip():
-        end -= 1
-    return _entry_from_parts(
+    _, end = _item_range(last, offset, note)
+    result = _entry_from_parts(
         path,
         heading + 1,
         end,
@@ -590,6 +598,7 @@ def _read_kv_list(
         inactive=struck or marked or bool(DONE_RE.search(free + " " + fields.get("status", ""))),
         status_only=not command,
     )
+    return result, used
 
 
 def _numbered_logical_lines(text: str) -> list[tuple[int, str]]:

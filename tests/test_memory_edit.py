@@ -97,6 +97,17 @@ def test_add_entry_splices(case: Add) -> None:
     assert parse(case.after).entries_named("new")[-1].canonical
 
 
+def test_add_entry_below_a_sub_heading_entry_keeps_it() -> None:
+    before = "## Active Long-Running Processes\n\n### api\n- **Command:** `codex exec h`\n"
+    after = add(before)
+    assert after == before + "".join(ENTRY)
+    entries = parse(after).entries
+    assert [(e.name, e.command, e.line, e.end_line) for e in entries] == [
+        ("api", "codex exec h", 3, 4),
+        ("new", "codex exec --full-auto 'x'", 5, 6),
+    ]
+
+
 def test_add_entry_keeps_crlf_bom_and_frontmatter() -> None:
     before = (
         "\ufeff---\r\n# comment\r\nkey: value  # note\r\n---\r\n# 2026-02-01\r\n\r\n"

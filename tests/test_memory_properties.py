@@ -124,7 +124,7 @@ def fence(draw: st.DrawFn) -> list[str]:
 @st.composite
 def entry_item(draw: st.DrawFn) -> list[str]:
     name = draw(names)
-    form = draw(st.integers(0, 6))
+    form = draw(st.integers(0, 10))
     if form == 0:
         return ms.render_entry(name, f"codex exec --full-auto '{name}'", newline="")
     if form == 1:
@@ -137,7 +137,15 @@ def entry_item(draw: st.DrawFn) -> list[str]:
         return [f"- ~~`{name}`~~ — killed"]
     if form == 5:
         return [f"- **{name}**", "  - command: `codex exec y`", "  - dir: ~/code/y"]
-    return [f'- `tmux -S ~/.tmux/sock new -d -s {name} "codex exec z"`']
+    if form == 6:
+        return [f'- `tmux -S ~/.tmux/sock new -d -s {name} "codex exec z"`']
+    if form == 7:
+        return ["- Codex sessions:", f"  - `{name}` — `codex exec g`", f"  - {name}-b: ralphy"]
+    if form == 8:
+        return [f"### {name}", "- **Command:** `codex exec h`", "- **Dir:** `~/h`"]
+    if form == 9:
+        return [f"- 14:32 — [{name}](https://x.invalid) — fixing it", "  - command: `codex exec i`"]
+    return ["- **Note:** remember to check", f"- `{name}` — ~~`codex exec j`~~"]
 
 
 blocks = st.one_of(
