@@ -87,6 +87,8 @@ def setup_logging(state_dir: pathlib.Path | None = None) -> None:
     import logging
     import logging.handlers
 
+    # a debug log that cannot be written must not print tracebacks that cron mails
+    logging.raiseExceptions = False
     root = logging.getLogger()
     if not any(getattr(h, "_heartbeat", False) for h in root.handlers):
         stderr = logging.StreamHandler()

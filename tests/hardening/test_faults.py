@@ -527,12 +527,6 @@ def test_file_size_limit_keeps_the_note(agents: pathlib.Path, notes_dir: pathlib
     assert sorted(os.listdir(notes_dir)) == [note.name]
 
 
-@pytest.mark.xfail(
-    reason="heartbeat/cli/common.py setup_logging: a debug log that cannot be written prints "
-    "'--- Logging error ---' and a traceback to stderr for every record (logging's default "
-    "handleError); cron mails it. Reported; not a file this suite may change",
-    strict=False,
-)
 def test_a_debug_log_that_cannot_grow_prints_no_traceback(
     notes_dir: pathlib.Path, tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
