@@ -912,7 +912,9 @@ def _command_from(
     span_dir: str | None = None
     for match in occurrences:
         content = spans[int(match.group(1))]
-        before = _unspan(rest[: match.start()], spans)
+        # The words right before the span say what it is; a short window keeps
+        # a line of thousands of spans linear.
+        before = rest[max(0, match.start() - 40) : match.start()]
         if name is not None and content.strip("*_ ") == name:
             continue
         if DIR_BEFORE_RE.search(before):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import pathlib
 import shlex
+import time
 import typing as t
 
 import pytest
@@ -630,6 +631,14 @@ def test_split_shell_agrees_with_shlex(text: str) -> None:
 def test_split_shell_is_linear_on_a_huge_command() -> None:
     words = split_shell("codex exec '" + "x" * 4_000_000 + "' \"" + "y" * 1_000_000 + '"')
     assert [len(w) for w in words] == [5, 4, 4_000_000, 1_000_000]
+
+
+def test_a_line_of_many_code_spans_is_read_in_linear_time() -> None:
+    """Quadratic in spans once: 8,000 spans on a line took over 10 s."""
+    start = time.monotonic()
+    entry = only(section("- a: " + "`x` " * 50_000))
+    assert (entry.name, entry.command) == ("a", "x")
+    assert time.monotonic() - start < 5
 
 
 # --------------------------------------------------------------------------- text and files
