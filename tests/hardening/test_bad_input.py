@@ -341,12 +341,6 @@ def test_pathological_markdown_is_answered_in_bounded_time(
     assert isinstance(run.json["problems"], list)
 
 
-@pytest.mark.xfail(
-    reason="memory_schema/parse.py: _command_from runs _unspan and a regex search per code "
-    "span of an item, quadratic in spans: 8,000 `x` spans on one line take over 10 s "
-    "(50,000 take minutes). Reported to the parser's owner",
-    strict=False,
-)
 def test_a_line_of_many_code_spans_is_answered_in_bounded_time(notes_dir: pathlib.Path) -> None:
     note = notes_dir / f"{helpers.today()}.md"
     note.write_text(HEAD.format(day=note.stem) + "- a: " + "`x` " * 8_000 + "\n")
