@@ -399,24 +399,44 @@ def parse_note(text: str, path: pathlib.Path) -> ParsedNote:
                 if PSEUDO_HEADING_RE.match(text_line):
                     headings.append((node.map[0] + body_start + number, 7, text_line.strip()))
     headings.sort()
-    sections: list[Section] = []
+    # Each section runs to the next heading of the same or a higher level: one sweep
+    # with a stack of open headings (linear, whatever the number of sections).
     total = len(note.lines)
-    for position, (start, level, title) in enumerate(headings):
-        end = next((s for s, lvl, _ in headings[position + 1 :] if lvl <= level), total)
-        sections.append(Section(title=title, level=level, start=start, end=end))
+    ends = [total] * len(headings)
+    open_headings: list[int] = []
+    for position, (start, level, _title) in enumerate(headings):
+        while open_headings and headings[open_headings[-1]][1] >= level:
+            ends[open_headings.pop()] = start
+        open_headings.append(position)
+    sections = [
+        Section(title=title, level=level, start=start, end=ends[position])
+        for position, (start, level, title) in enumerate(headings)
+    ]
 
     entries: list[Entry] = []
     parsed = ParsedNote(path, note, sections, entries, problems, metadata, body_start)
-    active = parsed.active_sections
+    is_active = [bool(SECTION_RE.search(section.title)) for section in sections]
+    # Sweep blocks and headings together: the stack holds the sections open at a
+    # line, so the enclosing Active section and the nearest heading above a block
+    # are found without scanning every heading (linear in the note).
+    stack: list[int] = []
+    next_heading = 0
     for node in tree.children:
         if not node.map or node.type == "heading":
             continue
         first = node.map[0] + body_start
-        section = next((s for s in active if s.start < first < s.end), None)
-        if section is None:
+        while next_heading < len(headings) and headings[next_heading][0] < first:
+            level = headings[next_heading][1]
+            while stack and headings[stack[-1]][1] >= level:
+                stack.pop()
+            stack.append(next_heading)
+            next_heading += 1
+        enclosing = next((i for i in reversed(stack) if is_active[i]), None)
+        if enclosing is None:
             continue
         # The nearest heading above the block, when it is a sub-heading of the section.
-        inner = [h for h in headings if section.start < h[0] < first]
+        nearest = next_heading - 1
+        inner = [headings[nearest]] if nearest > enclosing else []
         sub_title = inner[-1][2] if inner else ""
         if sub_title.strip() == LOG_TITLE:
             continue  # the heartbeat's own log, nested in a level-1 section

@@ -346,3 +346,16 @@ def test_a_line_of_many_code_spans_is_answered_in_bounded_time(notes_dir: pathli
     note.write_text(HEAD.format(day=note.stem) + "- a: " + "`x` " * 8_000 + "\n")
     run = support.run_cli("notes", "list", "--json", timeout=10)
     assert run.code in (0, 1)
+
+
+def test_thousands_of_repeated_sections_are_answered_in_bounded_time(
+    notes_dir: pathlib.Path,
+) -> None:
+    """Each block used to look up its section by scanning every heading (quadratic)."""
+    note = notes_dir / f"{helpers.today()}.md"
+    block = "## Active Long-Running Processes\n- a: `sleep 1`\n"
+    note.write_text(f"# {note.stem}\n\n" + block * 9_000)
+    run = support.run_cli("notes", "list", "--json", timeout=15)
+    assert run.code == 0
+    assert [e["name"] for e in run.json["entries"]] == ["a"]
+    assert run.json["entries"][0]["source"].endswith(f":{3 + 2 * 8_999 + 1}")
