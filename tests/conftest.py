@@ -55,3 +55,32 @@ def socket_path(server: libtmux.Server, monkeypatch: pytest.MonkeyPatch) -> path
     path = base / f"tmux-{os.geteuid()}" / str(server.socket_name)
     monkeypatch.setenv("HEARTBEAT_SOCKET", str(path))
     return path
+
+
+@pytest.fixture
+def agents(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: pathlib.Path, socket_path: pathlib.Path
+) -> pathlib.Path:
+    """Stand-in agents first on PATH (before the tmux server starts) and in path_prefix.
+
+    Quick agents (STANDIN_DELAY), every run logged to tmp_path/runs.log, no second
+    look before restarts. Returns the socket path of the plugin's private server.
+    """
+    from tests import helpers
+
+    monkeypatch.setenv("PATH", f"{AGENTS}:{os.environ['PATH']}")
+    monkeypatch.setenv("STANDIN_DELAY", "0.05")
+    monkeypatch.setenv("STANDIN_LOG", str(tmp_path / "runs.log"))
+    helpers.write_config(tmp_path / "config.toml", path_prefix=str(AGENTS), second_look_seconds=0)
+    return socket_path
+
+
+@pytest.fixture
+def notify_log(monkeypatch: pytest.MonkeyPatch, tmp_path: pathlib.Path) -> pathlib.Path:
+    """A notifier that appends each message as one line (an argument list, not a shell)."""
+    log = tmp_path / "notify.log"
+    script = tmp_path / "notifier"
+    script.write_text(f"#!/bin/sh\nprintf '%s\\n' \"$1\" >> {log}\n")
+    script.chmod(0o755)
+    monkeypatch.setenv("HEARTBEAT_NOTIFY", f"{script} {{message}}")
+    return log

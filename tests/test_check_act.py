@@ -21,30 +21,6 @@ from heartbeat.config import load_settings
 from tests import helpers
 
 
-@pytest.fixture
-def agents(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: pathlib.Path, socket_path: pathlib.Path
-) -> pathlib.Path:
-    monkeypatch.setenv("PATH", f"{helpers.AGENTS}:{os.environ['PATH']}")
-    monkeypatch.setenv("STANDIN_DELAY", "0.05")
-    monkeypatch.setenv("STANDIN_LOG", str(tmp_path / "runs.log"))
-    helpers.write_config(
-        tmp_path / "config.toml", path_prefix=str(helpers.AGENTS), second_look_seconds=0
-    )
-    return socket_path
-
-
-@pytest.fixture
-def notify_log(monkeypatch: pytest.MonkeyPatch, tmp_path: pathlib.Path) -> pathlib.Path:
-    """A notifier that appends each message as one line (an argument list, not a shell)."""
-    log = tmp_path / "notify.log"
-    script = tmp_path / "notifier"
-    script.write_text(f"#!/bin/sh\nprintf '%s\\n' \"$1\" >> {log}\n")
-    script.chmod(0o755)
-    monkeypatch.setenv("HEARTBEAT_NOTIFY", f"{script} {{message}}")
-    return log
-
-
 def check_at(offset: float = 0.0, **kwargs: t.Any) -> CheckResult:
     now = pendulum.now().add(seconds=offset)
     return run_check(load_settings(), now, sleep=lambda _: None, **kwargs)

@@ -14,19 +14,6 @@ if t.TYPE_CHECKING:
     import libtmux
 
 
-@pytest.fixture
-def agents(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: pathlib.Path, socket_path: pathlib.Path
-) -> pathlib.Path:
-    """Stand-in agents first on PATH (before the tmux server starts) and in path_prefix."""
-    monkeypatch.setenv("PATH", f"{helpers.AGENTS}:{os.environ['PATH']}")
-    monkeypatch.setenv("STANDIN_DELAY", "0.05")
-    helpers.write_config(
-        tmp_path / "config.toml", path_prefix=str(helpers.AGENTS), second_look_seconds=0
-    )
-    return socket_path
-
-
 class Case(t.NamedTuple):
     id: str
     command: str
