@@ -452,7 +452,7 @@ class Checker:
             memory.hold_reason = "rate_limit"
             memory.rate_limit_attempts += 1
             session.action = "backoff"
-            session.detail = f"held until {self._clock(until)} ({how})"
+            session.detail = f"held until {self._clock(until)}: {how}"
         elif memory.hold_until is not None and self.ts < memory.hold_until:
             session.action = "backoff"
             session.detail = f"held until {self._clock(memory.hold_until)}"
