@@ -353,3 +353,32 @@ def test_quiet_check_prints_only_what_changed(
     assert out.strip().endswith("job healthy again")
     code, out, _err = helpers.cli("check", "--quiet")
     assert (code, out) == (0, "")
+
+
+def test_read_and_exit_is_wrapped_in_a_ralph_loop_only_when_configured(
+    agents: pathlib.Path, notes_dir: pathlib.Path, tmp_path: pathlib.Path
+) -> None:
+    repo = helpers.git_repo(tmp_path / "repo")
+    command = "codex exec --full-auto 'scenario:read-exit look around'"
+    helpers.write_note(notes_dir, helpers.canonical("job", command, repo))
+    helpers.start(agents, "job", command, repo)
+    helpers.wait_exited(agents, "job")
+    pid = helpers.session_pid(agents, "job")
+    job = session(check_at(), "job")
+    assert (job.diagnosis, job.action) == ("read_and_exit", "reported")
+    assert "Ralph loop" in job.hint
+    assert helpers.session_pid(agents, "job") == pid
+    helpers.write_config(
+        tmp_path / "config.toml",
+        path_prefix=str(helpers.AGENTS),
+        second_look_seconds=0,
+        auto_ralph=True,
+    )
+    job = session(check_at(60), "job")
+    assert (job.diagnosis, job.action) == ("read_and_exit", "restarted")
+    assert "Ralph loop" in job.detail
+    helpers.wait_for_text(agents, "job", "[ralphy]")
+    from heartbeat.tmux import Tmux
+
+    started = Tmux(agents).run("list-panes", "-t", "=job:", "-F", "#{pane_start_command}")
+    assert "ralphy --codex 'scenario:read-exit look around'" in started.stdout
