@@ -24,7 +24,7 @@ from heartbeat import rules
 from heartbeat.errors import ConfigError, ExitCode, LockHeld, TmuxError, UsageError
 from heartbeat.notes import permission_problems
 from heartbeat.signatures import parse_reset, redact, scan, table
-from heartbeat.state import SessionState, State, load_state, save_state
+from heartbeat.state import SessionState, load_state, save_state
 from heartbeat.tmux import Probe, Tmux
 
 if t.TYPE_CHECKING:
@@ -249,7 +249,6 @@ def _observe(
     facts.auth = [m.line for m in matches if m.kind == "auth"]
     rate = [m for m in matches if m.kind == "rate_limit"]
     facts.rate = [m.line for m in rate]
-    facts.retrying = any(m.kind == "retry" for m in matches)
     for match in reversed(rate):
         if "reset" in match.groups:
             reset = parse_reset(match.groups["reset"], now)
@@ -279,8 +278,6 @@ def _observe(
     facts.paused = entry.status == "paused" and (paused_until is None or paused_until > ts)
     facts.blocked_auth = memory.blocked == "auth"
     facts.completed_before = memory.diagnosis == "completed" and memory.verified is not None
-    summary = [m.line for m in matches if m.kind.startswith("summary")]
-    facts.summary = "; ".join(summary[-2:]) or None
     return _Session(
         entry=entry,
         memory=memory,
@@ -321,7 +318,6 @@ class Checker:
         settings: Settings,
         now: pendulum.DateTime,
         tmux: Tmux,
-        state: State,
         *,
         dry_run: bool,
         no_restart: bool,
@@ -331,7 +327,6 @@ class Checker:
         self.now = now
         self.ts = now.timestamp()
         self.tmux = tmux
-        self.state = state
         self.dry_run = dry_run
         self.no_restart = no_restart
         self.sleep = sleep
@@ -640,9 +635,6 @@ def anatomy(name: str, command: str, directory: str | None, settings: Settings) 
 # ---------------------------------------------------------------------- notes
 
 
-STATUS_FOR_ACTION = {"restarted": "restarted", "gave_up": "failed"}
-
-
 def _event_text(session: _Session, now: pendulum.DateTime) -> str | None:
     """The note's log line for a change of state, or None when nothing changed."""
     memory, diagnosis, action = session.memory, session.diagnosis, session.action
@@ -753,10 +745,6 @@ def write_back(
 # ---------------------------------------------------------------------- the pass
 
 
-def _probe_names(entries: list[ms.Entry]) -> set[str]:
-    return {e.name for e in entries}
-
-
 def run_check(
     settings: Settings,
     now: pendulum.DateTime,
@@ -844,7 +832,9 @@ def _run(
     tmux = tmux or Tmux(settings.socket)
     signatures = table(settings.signatures)
     probe = (
-        tmux.probe(_probe_names(entries), settings.capture_lines) if entries else Probe("running")
+        tmux.probe({e.name for e in entries}, settings.capture_lines)
+        if entries
+        else Probe("running")
     )
     result.server, result.server_message = probe.server, probe.message
     from heartbeat.logscan import read_new
@@ -880,7 +870,6 @@ def _run(
         settings,
         now,
         tmux,
-        state,
         dry_run=not writes,
         no_restart=no_restart,
         sleep=sleep,

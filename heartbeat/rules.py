@@ -50,8 +50,6 @@ class Facts:
     blocked_auth: bool = False
     completed_before: bool = False
     changed_nothing: bool | None = None
-    retrying: bool = False
-    summary: str | None = None
 
     @property
     def state(self) -> str:

@@ -66,7 +66,6 @@ class State:
     log_events: list[LogEvent] = dataclasses.field(default_factory=list)
     last_check: float | None = None
     checks: int = 0
-    incident: float | None = None
     warnings: list[str] = dataclasses.field(default_factory=list)
 
     def session(self, name: str) -> SessionState:
@@ -96,7 +95,6 @@ class State:
             session.resumed_at = back(session.resumed_at)
         for event in self.log_events:
             event.time -= jump
-        self.incident = back(self.incident)
         self.last_check = now
         return jump
 
@@ -193,16 +191,12 @@ def _from_json(data: dict[str, t.Any]) -> State:
     events = [_record(LogEvent, e, "a log event") for e in data.get("log_events") or []]
     offsets = {str(k): [int(x) for x in v] for k, v in (data.get("log_offsets") or {}).items()}
     last = data.get("last_check")
-    incident = data.get("incident")
-    if not _typed(incident, float | None):
-        raise TypeError(f"incident is {incident!r}")
     return State(
         sessions=sessions,
         log_offsets=offsets,
         log_events=events,
         last_check=float(last) if last is not None else None,
         checks=int(data.get("checks") or 0),
-        incident=incident,
     )
 
 
