@@ -54,7 +54,11 @@ def test_died_session_is_restarted_and_runs_again(
         "none",
     )
     assert "- `job` — running" in note.read_text()
-    assert len(runs(tmp_path)) == 0 or "work-forever" in runs(tmp_path)[0]
+    from heartbeat.tmux import Tmux
+
+    started = Tmux(agents).run("list-panes", "-t", "=job:", "-F", "#{pane_start_command}")
+    assert command in started.stdout.replace("\\'", "'")  # the note's command, re-run
+    assert f"cd {repo}" in started.stdout
 
 
 def test_exits_at_once_restarts_three_times_then_gives_up_once(
