@@ -61,6 +61,8 @@ class Settings:
     log_bytes_per_check: int = 4 * 1024 * 1024
     cron_grace_minutes: float = 5.0
     signatures: list[dict[str, t.Any]] = dataclasses.field(default_factory=list)
+    #: Agent profiles of the user's own ([[profiles]]), before the shipped ones.
+    profiles: list[dict[str, t.Any]] = dataclasses.field(default_factory=list)
     sources: dict[str, str] = dataclasses.field(default_factory=dict)
 
     @property
@@ -76,7 +78,7 @@ class Settings:
             value = getattr(self, field.name)
             if field.name == "notify":
                 shown = "off" if value is None else shlex.join(value)
-            elif field.name == "signatures":
+            elif field.name in {"signatures", "profiles"}:
                 shown = f"{len(value)} extra"
             else:
                 shown = "" if value is None else str(value)
@@ -159,9 +161,9 @@ def _coerce(key: str, value: object, where: str) -> object:
         if isinstance(value, str):
             return parse_notify(value, where)
         raise ConfigError(f"{where}: notify must be a command string or a list of strings")
-    if key == "signatures":
+    if key in {"signatures", "profiles"}:
         if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-            raise ConfigError(f"{where}: signatures must be a list of tables ([[signatures]])")
+            raise ConfigError(f"{where}: {key} must be a list of tables ([[{key}]])")
         return value
     default = getattr(Settings, key, None)
     expected: type = type(default) if default is not None else str

@@ -1,7 +1,7 @@
 """`heartbeat launch`: start an agent in tmux with the seed's anatomy, and log it.
 
 The session is started with the very command a restart would use
-(``heartbeat.check.build_launch`` over the entry that goes into the note), so
+(``heartbeat.session.build_launch`` over the entry that goes into the note), so
 that a session the heartbeat restarts is the session the user launched: stable
 socket, the name, the PATH fix, the agent, the completion hook (``EXITED:`` and
 the notification) and the sleep tail.
@@ -154,13 +154,13 @@ def launch(
     hold, a folder that does not exist, a name already active in the notes, a
     session of that exact name on the socket (``=NAME``: ``auth`` is free while
     ``auth-fix`` runs), a notes folder writable by others. Creates the socket's
-    folder (mode 700) when missing. Puts the configured PATH prefix on this
-    process's PATH first (tmux gives the pane the client's PATH). When the note
+    folder (mode 700) when missing. Gives the tmux client the configured PATH
+    prefix first (tmux gives the pane the client's PATH). When the note
     cannot be written after the session started, the session is killed again
     and the error raised: a session runs only if the heartbeat can see it.
     """
     from heartbeat import notes
-    from heartbeat.check import build_launch, fix_process_path
+    from heartbeat.session import build_launch, client_environment
     from heartbeat.tmux import Tmux
 
     if not ms.is_valid_name(name):
@@ -182,7 +182,6 @@ def launch(
             f"or `heartbeat notes done {name}` (or `remove`) first"
         )
 
-    fix_process_path(settings)
     tmux = tmux or Tmux(settings.socket)
     _ensure_socket_folder(tmux.socket)
     if tmux.has_session(name):
@@ -193,8 +192,15 @@ def launch(
 
     note = ms.note_path(settings.notes_dir, day)
     entry = ms.Entry(name=name, command=command, file=note, line=0, end_line=0, dir=str(folder))
-    _, shell, start_dir, environment = build_launch(entry, settings)
-    started = tmux.new_session(name, shell, start_dir, environment)
+    launch = build_launch(entry, settings)
+    shell = launch.shell_command
+    started = tmux.new_session(
+        name,
+        shell,
+        launch.start_dir,
+        launch.environment,
+        client_env=client_environment(settings, os.environ),
+    )
     if started.returncode != 0:
         message = started.stderr.strip() or f"exit status {started.returncode}"
         if "duplicate session" in message:

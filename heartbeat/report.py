@@ -9,15 +9,9 @@ if t.TYPE_CHECKING:
 
 
 def _duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    if seconds < 90:
-        return f"{int(seconds)}s"
-    if seconds < 5400:
-        return f"{int(seconds // 60)}m"
-    if seconds < 172800:
-        return f"{seconds / 3600:.1f}h"
-    return f"{seconds / 86400:.1f}d"
+    from heartbeat.timefmt import format_duration
+
+    return format_duration(seconds, compact=True)
 
 
 def render_table(result: CheckResult, *, status: bool = False) -> str:

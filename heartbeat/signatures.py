@@ -1,24 +1,25 @@
-"""The troubleshooting signatures: a table shipped as data, matched line by line."""
+"""Signatures: regular expressions over one output line, shipped as data in the agent profiles."""
 
 from __future__ import annotations
 
 import dataclasses
 import datetime
-import functools
-import importlib.resources
 import re
 import typing as t
 
 from heartbeat.errors import ConfigError
 
 KINDS = (
-    "auth",
-    "rate_limit",
-    "retry",
-    "finish",
+    "auth",  # the agent's credentials failed: blocked until the user logs in
+    "rate_limit",  # a usage or rate limit: held until the reset
+    "config",  # the agent rejected its own command line or setup: misconfigured
+    "transient",  # server trouble (5xx, overloaded): an ordinary failure
+    "retry",  # the agent says it is retrying: not a failure
+    "finish",  # the completion hook's EXITED line
+    "task_failed",  # a Ralph loop's task failed, with its reason
     "summary_completed",
     "summary_failed",
-    "prompt",
+    "prompt",  # a question waiting for a person
 )
 ANSI_RE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07|\r")
 
@@ -70,7 +71,8 @@ class Match:
         return self.signature.kind
 
 
-def _compile(raw: t.Mapping[str, t.Any], where: str) -> Signature:
+def compile_signature(raw: t.Mapping[str, t.Any], where: str) -> Signature:
+    """A signature from its table (name, kind, pattern, where); ConfigError naming *where*."""
     for key in ("name", "kind", "pattern"):
         if not isinstance(raw.get(key), str) or not raw[key]:
             raise ConfigError(f"{where}: a signature needs a string {key!r}")
@@ -90,21 +92,6 @@ def _compile(raw: t.Mapping[str, t.Any], where: str) -> Signature:
             f"{where}: signature {raw['name']!r} has a bad pattern ({error}); fix the regex"
         ) from None
     return Signature(raw["name"], kind, pattern, location)
-
-
-@functools.cache
-def builtin() -> tuple[Signature, ...]:
-    import tomllib
-
-    text = importlib.resources.files("heartbeat").joinpath("signatures.toml").read_text("utf-8")
-    table = tomllib.loads(text)
-    return tuple(_compile(raw, "heartbeat/signatures.toml") for raw in table["signature"])
-
-
-def table(extra: t.Sequence[t.Mapping[str, t.Any]] = ()) -> tuple[Signature, ...]:
-    """The shipped signatures plus the configuration's (the configuration's first)."""
-    added = tuple(_compile(raw, "config signatures") for raw in extra)
-    return added + builtin()
 
 
 def scan(
@@ -132,13 +119,16 @@ MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", 
 
 
 def parse_reset(text: str, now: datetime.datetime) -> datetime.datetime | None:
-    """The time in "try again at 3:15 PM" / "at Nov 26th, 2026 9:00 AM", in *now*'s zone.
+    """The time in "try again at 3:15 PM" / "at Nov 26th, 2026 9:00 AM" / "8pm", in *now*'s zone.
+
+    Pass *now* in the zone the agent printed the time in (codex: the machine's
+    local time; Claude Code names its zone).
 
     A bare time already past is taken as tomorrow's. Returns None when the
     text is not a time this understands.
     """
     text = text.strip().rstrip(".")
-    if ":" not in text:
+    if ":" not in text and not re.search(r"\d\s*[AaPp][Mm]\b", text):
         parts = re.findall(r"(\d+)\s*(second|minute|hour|day)s?", text, re.I)
         if parts:
             delta = datetime.timedelta()
@@ -146,11 +136,14 @@ def parse_reset(text: str, now: datetime.datetime) -> datetime.datetime | None:
                 delta += datetime.timedelta(**{unit.lower() + "s": int(amount)})
             return now + delta
     text = re.sub(r"(\d)(st|nd|rd|th)\b", r"\1", text)
-    clock = re.search(r"(\d{1,2}):(\d{2})\s*([AaPp][Mm])?", text)
+    clock = re.search(r"(\d{1,2}):(\d{2})\s*([AaPp][Mm])?|(\d{1,2})\s*([AaPp][Mm])\b", text)
     if not clock:
         return None
-    hour, minute = int(clock.group(1)), int(clock.group(2))
-    meridiem = (clock.group(3) or "").lower()
+    if clock.group(4):  # "8pm": Claude Code's shape
+        hour, minute, meridiem = int(clock.group(4)), 0, clock.group(5).lower()
+    else:
+        hour, minute = int(clock.group(1)), int(clock.group(2))
+        meridiem = (clock.group(3) or "").lower()
     if meridiem == "pm" and hour != 12:
         hour += 12
     if meridiem == "am" and hour == 12:

@@ -38,6 +38,10 @@ class SessionState:
     hold_reason: str | None = None
     rate_limit_attempts: int = 0
     blocked: str | None = None
+    #: The pane's last working folder: where a restart goes when the note names none.
+    last_dir: str | None = None
+    #: The command that was misconfigured (a changed command in the note clears the block).
+    blocked_command: str | None = None
     notified: str | None = None
     diagnosis: str | None = None
     incarnation: str | None = None

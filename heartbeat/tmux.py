@@ -21,9 +21,6 @@ import typing as t
 
 from heartbeat.errors import TmuxError
 
-if t.TYPE_CHECKING:
-    import libtmux
-
 SEP = "\x1f"
 FIELDS = (
     "session_name",
@@ -35,6 +32,7 @@ FIELDS = (
     "window_activity",
     "pane_pid",
     "session_created",
+    "pane_current_path",
 )
 FORMAT = SEP.join("#{" + f + "}" for f in FIELDS)
 MARK = "HEARTBEAT-CAPTURE-MARK"
@@ -54,6 +52,7 @@ class Pane:
     activity: float
     pid: int | None
     created: float
+    path: str = ""
 
 
 @dataclasses.dataclass
@@ -78,14 +77,6 @@ class Tmux:
     calls: int = 0
     timeout: float = TIMEOUT
 
-    @classmethod
-    def for_server(cls, server: libtmux.Server) -> Tmux:
-        """The same server as a libtmux one (its socket path or socket name)."""
-        if server.socket_path:
-            return cls(pathlib.Path(server.socket_path))
-        base = pathlib.Path(os.environ.get("TMUX_TMPDIR", "/tmp"))
-        return cls(base / f"tmux-{os.geteuid()}" / str(server.socket_name or "default"))
-
     def _binary(self) -> str:
         if self.binary is None:
             found = shutil.which("tmux")
@@ -97,8 +88,13 @@ class Tmux:
             self.binary = found
         return self.binary
 
-    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
-        """Run ``tmux -S SOCKET ARGS``; raises TmuxError when tmux cannot be run."""
+    def run(
+        self, *args: str, env: t.Mapping[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """Run ``tmux -S SOCKET ARGS``; raises TmuxError when tmux cannot be run.
+
+        *env* is the client's environment: a new pane gets the client's PATH.
+        """
         argv = [self._binary(), "-S", str(self.socket), *args]
         self.calls += 1
         try:
@@ -111,6 +107,7 @@ class Tmux:
                 timeout=self.timeout,
                 stdin=subprocess.DEVNULL,
                 check=False,
+                env=env,
             )
         except subprocess.TimeoutExpired:
             raise TmuxError(
@@ -209,6 +206,7 @@ class Tmux:
         environment: t.Sequence[str] = (),
         *,
         replace: bool = False,
+        client_env: t.Mapping[str, str] | None = None,
     ) -> subprocess.CompletedProcess[str]:
         """Create session *name*; with *replace*, kill the old one first in the same call.
 
@@ -223,7 +221,7 @@ class Tmux:
         for pair in environment:
             args += ["-e", pair]
         args.append(shell_command)
-        return self.run(*args)
+        return self.run(*args, env=client_env)
 
     def kill_session(self, name: str) -> subprocess.CompletedProcess[str]:
         return self.run("kill-session", "-t", f"={name}")
@@ -256,4 +254,5 @@ def _parse_pane(line: str) -> Pane | None:
         activity=number("window_activity"),
         pid=int(pid) if pid.isdigit() else None,
         created=number("session_created"),
+        path=values["pane_current_path"],
     )

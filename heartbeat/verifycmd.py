@@ -21,7 +21,7 @@ def verify_session(
     settings: Settings, date: datetime.date, now: pendulum.DateTime, name: str
 ) -> Verification:
     """Verify *name*'s folder; the start time is the tmux session's, else the note's."""
-    from heartbeat.check import _parse_started
+    from heartbeat.session import parse_started
     from heartbeat.verify import verify
 
     try:
@@ -37,5 +37,5 @@ def verify_session(
     if panes:
         started = panes[0].created
     if started is None:
-        started = _parse_started(entry.started, now)
+        started = parse_started(entry.started, now)
     return verify(entry.dir, entry.command, started)

@@ -12,9 +12,9 @@ import pendulum
 from libtmux.test.retry import retry_until
 from typer.testing import CliRunner
 
-from heartbeat.check import anatomy
 from heartbeat.cli import app
 from heartbeat.config import Settings, load_settings
+from heartbeat.session import anatomy
 from heartbeat.tmux import Tmux
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
@@ -34,6 +34,13 @@ def write_note(notes_dir: pathlib.Path, body: str, day: str | None = None) -> pa
     path = notes_dir / f"{day}.md"
     path.write_text(f"# {day}\n\n## Active Long-Running Processes\n\n{body}", encoding="utf-8")
     return path
+
+
+def work_dir(notes_dir: pathlib.Path) -> pathlib.Path:
+    """A project folder beside the notes: where restarted sessions run (a note must say where)."""
+    folder = notes_dir.parent / "work"
+    folder.mkdir(exist_ok=True)
+    return folder
 
 
 def canonical(name: str, command: str, directory: pathlib.Path | None = None) -> str:

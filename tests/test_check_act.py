@@ -65,7 +65,7 @@ def test_exits_at_once_restarts_three_times_then_gives_up_once(
     agents: pathlib.Path, notes_dir: pathlib.Path, tmp_path: pathlib.Path, notify_log: pathlib.Path
 ) -> None:
     command = "codex exec --full-auto 'scenario:fail go'"
-    helpers.write_note(notes_dir, helpers.canonical("job", command))
+    helpers.write_note(notes_dir, helpers.canonical("job", command, helpers.work_dir(notes_dir)))
     helpers.start(agents, "job", command, None)
     actions = []
     offset = 0.0
@@ -84,7 +84,7 @@ def test_exits_at_once_restarts_three_times_then_gives_up_once(
 
 def test_restart_waits_for_the_growing_delay(agents: pathlib.Path, notes_dir: pathlib.Path) -> None:
     command = "codex exec --full-auto 'scenario:fail go'"
-    helpers.write_note(notes_dir, helpers.canonical("job", command))
+    helpers.write_note(notes_dir, helpers.canonical("job", command, helpers.work_dir(notes_dir)))
     helpers.start(agents, "job", command, None)
     helpers.wait_exited(agents, "job")
     assert session(check_at(0), "job").action == "restarted"
@@ -100,7 +100,7 @@ def test_auth_blocked_is_not_restarted_until_resumed(
     agents: pathlib.Path, notes_dir: pathlib.Path, tmp_path: pathlib.Path
 ) -> None:
     command = "codex exec --full-auto 'scenario:auth fix'"
-    helpers.write_note(notes_dir, helpers.canonical("job", command))
+    helpers.write_note(notes_dir, helpers.canonical("job", command, helpers.work_dir(notes_dir)))
     helpers.start(agents, "job", command, None)
     helpers.wait_exited(agents, "job")
     pid = helpers.session_pid(agents, "job")
@@ -124,7 +124,9 @@ def test_two_rate_limited_sessions_restart_one_per_check(
 ) -> None:
     command = "codex exec --full-auto 'scenario:ratelimit go'"
     helpers.write_note(
-        notes_dir, helpers.canonical("one", command) + helpers.canonical("two", command)
+        notes_dir,
+        helpers.canonical("one", command, helpers.work_dir(notes_dir))
+        + helpers.canonical("two", command, helpers.work_dir(notes_dir)),
     )
     for name in ("one", "two"):
         helpers.start(agents, name, command, None)
@@ -147,7 +149,7 @@ def test_usage_limit_holds_until_the_stated_reset(
     reset = pendulum.now().add(hours=2)
     monkeypatch.setenv("STANDIN_RESET", reset.format("h:mm A"))
     command = "codex exec --full-auto 'scenario:usagelimit go'"
-    helpers.write_note(notes_dir, helpers.canonical("job", command))
+    helpers.write_note(notes_dir, helpers.canonical("job", command, helpers.work_dir(notes_dir)))
     helpers.start(agents, "job", command, None)
     helpers.wait_exited(agents, "job")
     first = session(check_at(0), "job")
@@ -162,7 +164,9 @@ def test_healthy_session_is_never_restarted_and_quiet_check_writes_nothing(
     agents: pathlib.Path, notes_dir: pathlib.Path
 ) -> None:
     command = "codex exec --full-auto 'scenario:work-forever go'"
-    note = helpers.write_note(notes_dir, helpers.canonical("job", command))
+    note = helpers.write_note(
+        notes_dir, helpers.canonical("job", command, helpers.work_dir(notes_dir))
+    )
     helpers.start(agents, "job", command, None)
     helpers.wait_for_text(agents, "job", "exec")
     pid = helpers.session_pid(agents, "job")
@@ -178,7 +182,9 @@ def test_healthy_session_is_never_restarted_and_quiet_check_writes_nothing(
 def test_prefix_name_is_never_confused(agents: pathlib.Path, notes_dir: pathlib.Path) -> None:
     command = "codex exec --full-auto 'scenario:work-forever go'"
     helpers.write_note(
-        notes_dir, helpers.canonical("auth", command) + helpers.canonical("auth-fix", command)
+        notes_dir,
+        helpers.canonical("auth", command, helpers.work_dir(notes_dir))
+        + helpers.canonical("auth-fix", command, helpers.work_dir(notes_dir)),
     )
     helpers.start(agents, "auth-fix", command, None)
     helpers.wait_for_text(agents, "auth-fix", "exec")
@@ -193,22 +199,52 @@ def test_prefix_name_is_never_confused(agents: pathlib.Path, notes_dir: pathlib.
 def test_second_look_cancels_a_restart_when_output_moves(
     agents: pathlib.Path, notes_dir: pathlib.Path, tmp_path: pathlib.Path
 ) -> None:
+    """A pane that prints again between the two samples is not restarted."""
     helpers.write_config(
         tmp_path / "config.toml", path_prefix=str(helpers.AGENTS), second_look_seconds=1
     )
-    command = "sh -c 'echo EXITED: 1; while true; do echo tick; sleep 0.2; done'"
-    helpers.write_note(notes_dir, helpers.canonical("job", command))
+    command = "sh -c 'echo EXITED: 1; exec sleep 999999'"
+    helpers.write_note(notes_dir, helpers.canonical("job", command, helpers.work_dir(notes_dir)))
     from heartbeat.tmux import Tmux
 
-    assert Tmux(agents).new_session("job", command).returncode == 0
-    helpers.wait_for_text(agents, "job", "tick")
+    tmux = Tmux(agents)
+    assert tmux.new_session("job", command).returncode == 0
+    helpers.wait_for_text(agents, "job", "EXITED: 1")
     pid = helpers.session_pid(agents, "job")
-    result = run_check(load_settings(), pendulum.now())
+
+    def someone_types(seconds: float) -> None:
+        tmux.run("send-keys", "-t", "=job:", "still here")
+        helpers.wait_for_text(agents, "job", "still here")
+
+    result = run_check(load_settings(), pendulum.now(), sleep=someone_types)
     job = session(result, "job")
     assert job.diagnosis == "failed"
     assert job.action == "none"
     assert "new output on a second look" in job.detail
     assert helpers.session_pid(agents, "job") == pid
+
+
+def test_second_look_cancels_a_restart_when_the_session_is_back(
+    agents: pathlib.Path, notes_dir: pathlib.Path, tmp_path: pathlib.Path
+) -> None:
+    """A session gone at the first sample and back at the second is left alone."""
+    helpers.write_config(
+        tmp_path / "config.toml", path_prefix=str(helpers.AGENTS), second_look_seconds=1
+    )
+    helpers.write_note(
+        notes_dir, helpers.canonical("job", "sleep 600", helpers.work_dir(notes_dir))
+    )
+    from heartbeat.tmux import Tmux
+
+    tmux = Tmux(agents)
+
+    def user_starts_it(seconds: float) -> None:
+        assert tmux.new_session("job", "sleep 600").returncode == 0
+
+    result = run_check(load_settings(), pendulum.now(), sleep=user_starts_it)
+    job = session(result, "job")
+    assert (job.diagnosis, job.action) == ("died", "none")
+    assert "the session exists again" in job.detail
 
 
 def test_server_gone_is_one_incident_with_staggered_restarts(
@@ -221,7 +257,10 @@ def test_server_gone_is_one_incident_with_staggered_restarts(
         max_restarts_per_check=2,
     )
     command = "codex exec --full-auto 'scenario:work-forever go'"
-    helpers.write_note(notes_dir, "".join(helpers.canonical(n, command) for n in "abc"))
+    helpers.write_note(
+        notes_dir,
+        "".join(helpers.canonical(n, command, helpers.work_dir(notes_dir)) for n in "abc"),
+    )
     result = check_at()
     assert result.server in {"no_socket", "no_server"}
     assert sorted(s.action for s in result.sessions) == ["backoff", "restarted", "restarted"]
@@ -238,7 +277,10 @@ def test_failing_and_hanging_notifiers_do_not_break_the_check(
     tmp_path: pathlib.Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    helpers.write_note(notes_dir, helpers.canonical("job", "codex exec 'scenario:fail x'"))
+    helpers.write_note(
+        notes_dir,
+        helpers.canonical("job", "codex exec 'scenario:fail x'", helpers.work_dir(notes_dir)),
+    )
     monkeypatch.setenv("HEARTBEAT_NOTIFY", "sh -c 'echo boom >&2; exit 3'")
     failing = check_at()
     assert session(failing, "job").action == "restarted"
@@ -259,7 +301,10 @@ def test_failing_and_hanging_notifiers_do_not_break_the_check(
 def test_second_concurrent_check_exits_3(
     agents: pathlib.Path, notes_dir: pathlib.Path, tmp_path: pathlib.Path
 ) -> None:
-    helpers.write_note(notes_dir, helpers.canonical("job", "codex exec 'scenario:ok x'"))
+    helpers.write_note(
+        notes_dir,
+        helpers.canonical("job", "codex exec 'scenario:ok x'", helpers.work_dir(notes_dir)),
+    )
     with check_lock(tmp_path / "state"):
         code, _out, err = helpers.cli("check")
     assert code == 3
@@ -298,7 +343,10 @@ def test_carry_from_yesterday_into_a_new_note(
 
 
 def test_loose_permissions_refuse_the_notes(agents: pathlib.Path, notes_dir: pathlib.Path) -> None:
-    helpers.write_note(notes_dir, helpers.canonical("job", "codex exec 'scenario:ok x'"))
+    helpers.write_note(
+        notes_dir,
+        helpers.canonical("job", "codex exec 'scenario:ok x'", helpers.work_dir(notes_dir)),
+    )
     notes_dir.chmod(0o777)
     try:
         result = check_at()
@@ -327,7 +375,10 @@ def test_tmux_calls_do_not_grow_with_sessions(
     calls = {}
     for n in (1, 20):
         names = [f"s{n}-{i}" for i in range(n)]
-        helpers.write_note(notes_dir, "".join(helpers.canonical(x, command) for x in names))
+        helpers.write_note(
+            notes_dir,
+            "".join(helpers.canonical(x, command, helpers.work_dir(notes_dir)) for x in names),
+        )
         for name in names:
             helpers.start(agents, name, command, None)
         for name in names:
@@ -347,7 +398,7 @@ def test_quiet_check_prints_only_what_changed(
 ) -> None:
     """What cron appends to cron.log: nothing on a quiet check, one stamped line per event."""
     command = "codex exec --full-auto 'scenario:work-forever go'"
-    helpers.write_note(notes_dir, helpers.canonical("job", command))
+    helpers.write_note(notes_dir, helpers.canonical("job", command, helpers.work_dir(notes_dir)))
     code, out, _err = helpers.cli("check", "--quiet")
     assert code == 1
     assert "job died → restarted (1/3)" in out

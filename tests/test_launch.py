@@ -18,10 +18,11 @@ import pendulum
 import pytest
 
 import memory_schema as ms
-from heartbeat.check import anatomy, run_check
+from heartbeat.check import run_check
 from heartbeat.config import load_settings
 from heartbeat.errors import UsageError
 from heartbeat.launch import agent_command, launch
+from heartbeat.session import anatomy
 from heartbeat.tmux import Tmux
 from tests import helpers
 

@@ -40,7 +40,10 @@ def server_pid(socket: pathlib.Path) -> int:
 
 
 def note_with(notes_dir: pathlib.Path, *names: str, command: str = FOREVER) -> pathlib.Path:
-    return helpers.write_note(notes_dir, "".join(helpers.canonical(n, command) for n in names))
+    work = helpers.work_dir(notes_dir)
+    return helpers.write_note(
+        notes_dir, "".join(helpers.canonical(n, command, work) for n in names)
+    )
 
 
 def start_all(socket: pathlib.Path, *names: str, command: str = FOREVER) -> None:
@@ -455,7 +458,7 @@ def prose_note(notes_dir: pathlib.Path, size: int) -> pathlib.Path:
     note = notes_dir / f"{helpers.today()}.md"
     note.write_text(
         f"# {helpers.today()}\n\n{filler}## Active Long-Running Processes\n\n"
-        + helpers.canonical("job", FOREVER)
+        + helpers.canonical("job", FOREVER, helpers.work_dir(notes_dir))
         + "\n## Later\n\nMore prose.\n"
     )
     return note
@@ -492,7 +495,7 @@ def long_line_note(notes_dir: pathlib.Path, size: int) -> pathlib.Path:
     note = notes_dir / f"{helpers.today()}.md"
     note.write_text(
         f"# {helpers.today()}\n\n## Active Long-Running Processes\n\n"
-        + helpers.canonical("job", FOREVER)
+        + helpers.canonical("job", FOREVER, helpers.work_dir(notes_dir))
         + "\n## Log\n\n"
         + line * (size // len(line))
     )
@@ -559,7 +562,9 @@ def test_oversized_today_note_is_never_rewritten(
 ) -> None:
     """Yesterday lists a died session; today's note is over the size cap: no carry, no edit."""
     yesterday = pendulum.now().subtract(days=1).format("YYYY-MM-DD")
-    helpers.write_note(notes_dir, helpers.canonical("job", FOREVER), day=yesterday)
+    helpers.write_note(
+        notes_dir, helpers.canonical("job", FOREVER, helpers.work_dir(notes_dir)), day=yesterday
+    )
     today = notes_dir / f"{helpers.today()}.md"
     with today.open("wb") as handle:  # few, long lines: under the line cap, over the byte cap
         handle.write(b"# today\n" + (b"Some prose. " * 8000 + b"\n") * 100)
@@ -751,7 +756,8 @@ def test_a_dst_day_keeps_the_budget_in_real_time(
     start = pendulum.parse(case.start, tz=case.zone)
     assert isinstance(start, pendulum.DateTime)
     day = start.format("YYYY-MM-DD")
-    note = helpers.write_note(notes_dir, helpers.canonical("job", FAIL), day=day)
+    work = helpers.work_dir(notes_dir)
+    note = helpers.write_note(notes_dir, helpers.canonical("job", FAIL, work), day=day)
     helpers.start(agents, "job", FAIL, None)
     restarts = []
     for step in range(16):  # every 10 minutes for 2.5 hours across the change
@@ -781,7 +787,8 @@ def test_midnight_passing_between_checks_carries_without_a_second_restart(
     day, next_day = late.format("YYYY-MM-DD"), late.add(days=1).format("YYYY-MM-DD")
     old = helpers.write_note(
         notes_dir,
-        "- night: `codex exec --full-auto 'scenario:work-forever go'` (started 23:58)\n",
+        "- night: `codex exec --full-auto 'scenario:work-forever go'` (started 23:58)\n"
+        f"  - dir: {helpers.work_dir(notes_dir)}\n",
         day=day,
     )
     first = support.check_at(late)
@@ -855,7 +862,8 @@ def test_bare_start_time_before_midnight_still_counts_the_codex_log(
     yesterday = morning.subtract(days=1).format("YYYY-MM-DD")
     helpers.write_note(
         notes_dir,
-        "- night: `codex exec --full-auto 'scenario:work-forever go'` (started 23:58)\n",
+        "- night: `codex exec --full-auto 'scenario:work-forever go'` (started 23:58)\n"
+        f"  - dir: {helpers.work_dir(notes_dir)}\n",
         day=yesterday,
     )
     log = tmp_path / "codex" / "log" / "codex-tui.log"

@@ -197,11 +197,12 @@ def test_a_loose_older_note_is_refused_alone(
         notes_dir, helpers.canonical("old", f"touch {canary}; sleep 600"), day=yesterday
     )
     old.chmod(0o666)
-    today = helpers.write_note(notes_dir, helpers.canonical("new", "sleep 600"))
+    work = helpers.work_dir(notes_dir)
+    today = helpers.write_note(notes_dir, helpers.canonical("new", "sleep 600", work))
     result = support.check_at()
     assert [s.name for s in result.sessions] == ["new"]
     assert support.session(result, "new").action == "restarted"
-    assert "old" not in today.read_text().replace("## Active", "")
+    assert "`old`" not in today.read_text()
     assert not canary.exists()
 
 
@@ -221,7 +222,7 @@ def test_names_never_reach_tmux(
     lines = [f"- `{n}`: `sleep 600`\n" for n in names]
     lines.append(f"- `tmux -S ~/.tmux/sock new -d -s '{names[0]}' 'sleep 600'`\n")
     lines.append("| Session | Command |\n|---|---|\n| x:1 | `sleep 600` |\n")
-    lines.append(helpers.canonical("fine", "sleep 600"))
+    lines.append(helpers.canonical("fine", "sleep 600", helpers.work_dir(notes_dir)))
     note = helpers.write_note(notes_dir, "".join(lines))
     real = subprocess.run(["which", "tmux"], capture_output=True, text=True).stdout.strip()
     calls = tmp_path / "tmux-calls"

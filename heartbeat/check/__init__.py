@@ -1,0 +1,156 @@
+"""One check, read top to bottom: lock → gather/observe → decide → act → journal.
+
+``run_check`` is the core of `heartbeat check`, and (observe → decide only)
+of `heartbeat status` and `check --dry-run`. The tmux server (``Tmux``) and
+the clock (``now``) are injected; nothing here reaches for the real socket or
+time on its own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import time
+import typing as t
+
+import memory_schema as ms
+from heartbeat.check import act, journal
+from heartbeat.check.decide import decide
+from heartbeat.check.gather import Seen, gather
+from heartbeat.check.lock import check_lock
+from heartbeat.check.result import CheckResult, SessionReport
+from heartbeat.state import save_state
+
+if t.TYPE_CHECKING:
+    from collections.abc import Callable
+
+    import pendulum
+
+    from heartbeat.check.decide import Decision
+    from heartbeat.check.observe import Observation
+    from heartbeat.config import Settings
+    from heartbeat.tmux import Tmux
+
+__all__ = ["CheckResult", "SessionReport", "check_lock", "run_check"]
+
+
+def run_check(
+    settings: Settings,
+    now: pendulum.DateTime,
+    *,
+    date: datetime.date | None = None,
+    dry_run: bool = False,
+    no_restart: bool = False,
+    read_only: bool = False,
+    tmux: Tmux | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> CheckResult:
+    """One check (DESIGN §1). ``read_only`` is `heartbeat status`: no lock, no writes.
+
+    Raises UsageError when the notes folder is missing, LockHeld when another
+    check runs. Notification, ping and state failures are reported, not raised.
+    """
+    day = date or datetime.date(now.year, now.month, now.day)
+    writes = not (dry_run or read_only)
+    with check_lock(settings.state_dir) if writes else contextlib.nullcontext():
+        seen = gather(settings, now, day, tmux, dry_run=dry_run)
+        if seen.stop or seen.profiles is None:
+            return seen.result
+        decisions = decide(
+            seen.observations,
+            seen.memories,
+            settings,
+            seen.profiles,
+            now,
+            server_down=seen.server_down,
+        )
+        pairs = list(zip(seen.observations, decisions, strict=True))
+        if writes:
+            outcomes = _act(seen, pairs, settings, now.timestamp(), no_restart, sleep)
+        else:
+            note = "(dry run: would restart)" if dry_run else "(would restart)"
+            outcomes = [act.unacted(o, d, note if d.restart else "") for o, d in pairs]
+        clock = now.format("HH:mm")
+        told = [(o, journal.event_text(o, clock)) for o in outcomes]
+        seen.result.events = [event for _, event in told if event]
+        if writes:
+            _journal(settings, day, seen, outcomes, told, now)
+        seen.result.tmux_calls = seen.tmux.calls
+        seen.result.sessions = [SessionReport.of(o, now.timestamp()) for o in outcomes]
+        return seen.result
+
+
+def _act(
+    seen: Seen,
+    pairs: list[tuple[Observation, Decision]],
+    settings: Settings,
+    ts: float,
+    no_restart: bool,
+    sleep: Callable[[float], None],
+) -> list[act.Outcome]:
+    """Second look, restart what is still to restart, verify completions."""
+    cancelled = act.second_look(seen.tmux, pairs, settings, sleep)
+    refusal = ""
+    if not no_restart and any(d.restart and d.name not in cancelled for _, d in pairs):
+        # the budget lives in the state: without it every check would restart again
+        warning = save_state(settings.state_dir, seen.state, ts)
+        if warning:
+            seen.result.warnings.append(warning)
+            refusal = (
+                "not restarted: the state cannot be saved, so the restart budget "
+                "cannot be kept; fix the state folder (HEARTBEAT_STATE_DIR)"
+            )
+    outcomes = []
+    for obs, decision in pairs:
+        if not decision.restart:
+            outcome = act.unacted(obs, decision)
+        elif decision.name in cancelled:
+            outcome = act.cancelled(obs, decision, f"restart cancelled: {cancelled[decision.name]}")
+        elif no_restart:
+            outcome = act.reported(
+                obs, decision, f"{decision.detail} (not restarted: --no-restart)"
+            )
+        elif refusal:
+            outcome = act.reported(obs, decision, refusal)
+        else:
+            outcome = act.restart(seen.tmux, obs, decision, settings, ts)
+        if decision.verify:
+            outcome = act.verify(outcome)
+        outcomes.append(outcome)
+    return outcomes
+
+
+def _journal(
+    settings: Settings,
+    day: datetime.date,
+    seen: Seen,
+    outcomes: list[act.Outcome],
+    told: list[tuple[act.Outcome, str | None]],
+    now: pendulum.DateTime,
+) -> None:
+    """Remember, notify the news, write the note, save the state, ping."""
+    result, state = seen.result, seen.state
+    for outcome in outcomes:
+        state.sessions[outcome.name] = journal.remembered(outcome)
+    news = [event.split(" ", 1)[1] for o, event in told if event and journal.is_news(o)]
+    if news:
+        down = f"tmux server down ({seen.server_message}); " if seen.server_down else ""
+        sent = act.notify(settings, f"heartbeat: {down}" + "; ".join(news))
+        if sent is not None:
+            result.notifications = [sent.to_json()]
+    events = [event for _, event in told if event]
+    try:
+        result.note_written = journal.write_back(settings, day, outcomes, seen.carry, events)
+    except (ms.NoteError, OSError) as error:
+        result.warnings.append(f"the note was not written: {error}")
+    state.last_check = now.timestamp()
+    state.checks += 1
+    warning = save_state(settings.state_dir, state, now.timestamp())
+    if warning and warning not in result.warnings:
+        result.warnings.append(warning)
+    if settings.ping_url:
+        from heartbeat.ping import ping
+
+        failed = ping(settings.ping_url)
+        if failed:
+            result.warnings.append(failed)

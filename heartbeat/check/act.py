@@ -1,0 +1,144 @@
+"""Act: the second look, restarts, verification and the notification — the only side effects.
+
+Each step takes the frozen decisions and returns what happened as an
+``Outcome``; it never re-derives a decision.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import typing as t
+
+from heartbeat.check.decide import restarted
+from heartbeat.errors import TmuxError
+from heartbeat.session import build_launch, client_environment
+from heartbeat.words import Action
+
+if t.TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    from heartbeat.check.decide import Decision
+    from heartbeat.check.observe import Observation
+    from heartbeat.config import Settings
+    from heartbeat.notify import NotifyResult
+    from heartbeat.state import SessionState
+    from heartbeat.tmux import Tmux
+    from heartbeat.verify import Verification
+
+
+@dataclasses.dataclass(frozen=True)
+class Outcome:
+    """A decision and what acting on it did."""
+
+    obs: Observation
+    decision: Decision
+    action: Action
+    detail: str
+    memory: SessionState
+    restarted: bool = False
+    verification: Verification | None = None
+
+    @property
+    def name(self) -> str:
+        return self.decision.name
+
+
+def unacted(obs: Observation, decision: Decision, note: str = "") -> Outcome:
+    """The outcome of a decision nothing was done about (read-only runs, --no-restart)."""
+    detail = f"{decision.detail} {note}".strip() if note else decision.detail
+    return Outcome(
+        obs, decision, decision.action, detail, decision.memory, verification=obs.verification
+    )
+
+
+def second_look(
+    tmux: Tmux,
+    pairs: Sequence[tuple[Observation, Decision]],
+    settings: Settings,
+    sleep: Callable[[float], None],
+) -> dict[str, str]:
+    """Sample again a moment later; returns why a restart is cancelled, by session name.
+
+    New output, or a session that exists again, cancels a restart (a healthy
+    session restarted mid-turn loses work).
+    """
+    candidates = [(o, d) for o, d in pairs if d.restart]
+    if not candidates or settings.second_look_seconds <= 0:
+        return {}
+    sleep(settings.second_look_seconds)
+    probe = tmux.probe({d.name for _, d in candidates}, settings.capture_lines)
+    cancelled = {}
+    for obs, decision in candidates:
+        panes = probe.session_panes(decision.name) if probe.server == "running" else []
+        if not obs.exists and panes:
+            cancelled[decision.name] = "the session exists again"
+        elif panes:
+            after = "\n".join(probe.output.get(p.pane_id, "") for p in panes).rstrip()
+            if after != obs.output.rstrip():
+                cancelled[decision.name] = "new output on a second look"
+    return cancelled
+
+
+def restart(
+    tmux: Tmux, obs: Observation, decision: Decision, settings: Settings, now: float
+) -> Outcome:
+    """Recreate the session with the seed's anatomy; a finished one is killed in the same call.
+
+    Never touches a session whose agent still runs. A restart tmux refuses,
+    or one that cannot be built (no folder known), is reported instead.
+    """
+    entry = obs.entry
+    if obs.exists and not obs.finished:
+        return reported(obs, decision, "not restarted: the session is still running")
+    if decision.ralph and obs.ralph is not None:
+        entry = dataclasses.replace(entry, command=obs.ralph, tmux_command=False)
+    try:
+        launch = build_launch(entry, settings, obs.cwd or decision.memory.last_dir)
+    except ValueError as error:
+        return reported(obs, decision, f"cannot restart: {error}")
+    try:
+        result = tmux.new_session(
+            launch.name,
+            launch.shell_command,
+            launch.start_dir,
+            launch.environment,
+            replace=obs.exists,
+            client_env=client_environment(settings, os.environ),
+        )
+    except TmuxError as error:  # a hung server: this restart is reported, the check goes on
+        return reported(obs, decision, f"restart failed: {error}")
+    if result.returncode != 0:
+        return reported(obs, decision, f"restart failed: {result.stderr.strip()[:200]}")
+    memory = restarted(decision.memory, decision.diagnosis, now)
+    return Outcome(obs, decision, Action.RESTARTED, decision.detail, memory, restarted=True)
+
+
+def reported(obs: Observation, decision: Decision, detail: str) -> Outcome:
+    """A restart that was wanted and not made: reported, with why."""
+    return Outcome(obs, decision, Action.REPORTED, detail, decision.memory)
+
+
+def cancelled(obs: Observation, decision: Decision, detail: str) -> Outcome:
+    """A restart the second look called off: nothing was wrong after all."""
+    return Outcome(obs, decision, Action.NONE, detail, decision.memory)
+
+
+def verify(outcome: Outcome) -> Outcome:
+    """Verify a completion through git (commits since start, diff, PRD boxes)."""
+    verification = outcome.verification or outcome.obs.verification
+    if verification is None:
+        from heartbeat.session import shell_command
+        from heartbeat.verify import verify as run_verify
+
+        obs = outcome.obs
+        folder = obs.entry.dir or obs.cwd or outcome.memory.last_dir
+        verification = run_verify(folder, shell_command(obs.entry), obs.started_at)
+    return dataclasses.replace(outcome, verification=verification, detail=verification.summary())
+
+
+def notify(settings: Settings, message: str) -> NotifyResult | None:
+    """Send one notification; a failure is a result, never an exception."""
+    from heartbeat.notify import notify as send
+
+    return send(settings.notify, message, settings.notify_timeout)

@@ -1,0 +1,355 @@
+"""Decide: Observations + remembered state + the budget → one frozen Decision each. Pure.
+
+No tmux, no subprocess, no files, no clock: the time is a value passed in.
+The diagnosis comes from ``rules.RULES``; the action from the rule of action
+that ``rules.POLICIES`` names for it (``_ACTIONS`` below). Cross-session limits — one
+rate-limited restart per check, at most N restarts per check, holds shared by
+an account — are counted here, in one pass, so every later step reads the same
+decision.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import datetime
+import typing as t
+import zlib
+
+from heartbeat.check.hints import HINTS, fix_for, format_duration
+from heartbeat.check.rules import POLICIES, Case, diagnose, signals
+from heartbeat.words import Action, Diagnosis, PaneState
+
+if t.TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    from heartbeat.check.observe import Observation
+    from heartbeat.config import Settings
+    from heartbeat.profiles import Profiles
+    from heartbeat.state import SessionState
+
+D = Diagnosis
+
+
+@dataclasses.dataclass(frozen=True)
+class Decision:
+    """What the check concluded and means to do about one session."""
+
+    name: str
+    diagnosis: Diagnosis
+    action: Action
+    memory: SessionState
+    detail: str = ""
+    hint: str = ""
+    evidence: tuple[str, ...] = ()
+    restart: bool = False
+    #: Restart as ``ralphy --codex`` (auto_ralph on a read-and-exit run).
+    ralph: bool = False
+    #: Verify through git after acting (a completion not verified yet).
+    verify: bool = False
+
+
+@dataclasses.dataclass
+class _Tally:
+    """What one pass counts across sessions (local to ``decide``)."""
+
+    restarts: int = 0
+    rate_restarts: int = 0
+    rate_limited: int = 0
+    auth_accounts: set[str] = dataclasses.field(default_factory=set)
+    accounts: collections.Counter[str] = dataclasses.field(default_factory=collections.Counter)
+
+
+def decide(
+    observations: Sequence[Observation],
+    memories: Sequence[SessionState],
+    settings: Settings,
+    profiles: Profiles,
+    now: datetime.datetime,
+    *,
+    server_down: bool = False,
+) -> list[Decision]:
+    """One Decision per observation, in order. Pure: the same inputs give the same decisions."""
+    tally = _Tally()
+    cases = []
+    for obs, memory in zip(observations, memories, strict=True):
+        case = Case(obs, memory, signals(obs, memory), settings)
+        diagnosis = diagnose(case)
+        cases.append((case, diagnosis))
+        tally.rate_limited += diagnosis == D.RATE_LIMITED
+        if obs.account:
+            tally.accounts[obs.account] += 1
+            if diagnosis == D.AUTH_EXPIRED:
+                tally.auth_accounts.add(obs.account)
+    decisions = []
+    for case, diagnosis in cases:
+        decision = _ACTIONS[POLICIES[diagnosis].act](case, diagnosis, tally, now, profiles)
+        if decision.restart and server_down:
+            extra = "tmux server down: one incident"
+            detail = f"{decision.detail}; {extra}" if decision.detail else extra
+            decision = dataclasses.replace(decision, detail=detail)
+        decisions.append(decision)
+    return decisions
+
+
+def _base(case: Case, diagnosis: Diagnosis, now: datetime.datetime, **changes: t.Any) -> Decision:
+    obs, memory = case.obs, case.memory
+    fresh: dict[str, t.Any] = {"seen": now.timestamp()}
+    if diagnosis != D.HEALTHY:
+        fresh["healthy_since"] = None
+    if obs.cwd:
+        fresh["last_dir"] = obs.cwd
+    if memory.void_incarnation == "pending" and obs.incarnation is not None:
+        fresh["void_incarnation"] = obs.incarnation
+    memory = dataclasses.replace(memory, **{**fresh, **changes.pop("memory", {})})
+    hint = HINTS.get(diagnosis, "").format_map(
+        collections.defaultdict(
+            str,
+            name=obs.entry.name,
+            socket=case.settings.socket,
+            idle=format_duration(obs.idle or 0),
+            count=case.settings.max_restarts_per_hour,
+        )
+    )
+    fields: dict[str, t.Any] = {
+        "action": Action.REPORTED,
+        "hint": hint,
+        "evidence": _evidence(case),
+        **changes,
+    }
+    return Decision(obs.entry.name, diagnosis, memory=memory, **fields)
+
+
+def _evidence(case: Case) -> tuple[str, ...]:
+    kinds = {
+        "auth",
+        "rate_limit",
+        "config",
+        "task_failed",
+        "summary_completed",
+        "summary_failed",
+        "prompt",
+    }
+    lines = [m.line for m in case.obs.voice if m.kind in kinds]
+    lines += [
+        line
+        for line in (*case.signals.auth, *case.signals.rate, *case.signals.config)
+        if line not in lines
+    ]
+    if case.obs.hook:
+        lines.append(case.obs.hook)
+    return tuple(line[:500] for line in lines[-6:])
+
+
+def _clock(ts: float, now: datetime.datetime) -> str:
+    return datetime.datetime.fromtimestamp(ts, now.tzinfo).strftime("%H:%M")
+
+
+def _none(
+    case: Case, diagnosis: Diagnosis, tally: _Tally, now: datetime.datetime, profiles: Profiles
+) -> Decision:
+    return _base(case, diagnosis, now, action=Action.NONE)
+
+
+def _healthy(
+    case: Case, diagnosis: Diagnosis, tally: _Tally, now: datetime.datetime, profiles: Profiles
+) -> Decision:
+    memory, ts = case.memory, now.timestamp()
+    since = memory.healthy_since if memory.healthy_since is not None else ts
+    changes: dict[str, t.Any] = {"healthy_since": since}
+    if ts - since >= case.settings.healthy_reset_minutes * 60:
+        changes.update(restarts=[], failures=0, rate_limit_attempts=0)
+    return _base(
+        case, diagnosis, now, action=Action.NONE, detail=_still_running(case), memory=changes
+    )
+
+
+def _still_running(case: Case) -> str:
+    """A running agent whose own last lines report a limit or auth error: a note, no more."""
+    said = [m for m in case.obs.voice if m.kind in {"auth", "rate_limit"}]
+    if case.obs.state is not PaneState.RUNNING or not said:
+        return ""
+    what = "a rate limit" if said[-1].kind == "rate_limit" else "an auth error"
+    return f"still running; its last lines report {what} (it retries by itself)"
+
+
+def _report(
+    case: Case, diagnosis: Diagnosis, tally: _Tally, now: datetime.datetime, profiles: Profiles
+) -> Decision:
+    detail = (
+        f"waiting at: {case.obs.prompt}" if diagnosis == D.WAITING_INPUT else _still_running(case)
+    )
+    return _base(case, diagnosis, now, detail=detail)
+
+
+def _verify(
+    case: Case, diagnosis: Diagnosis, tally: _Tally, now: datetime.datetime, profiles: Profiles
+) -> Decision:
+    memory, obs = case.memory, case.obs
+    if memory.verified is not None and (
+        obs.incarnation is None or memory.verified == obs.incarnation
+    ):
+        return _base(case, diagnosis, now, action=Action.NONE, detail=memory.detail or "")
+    return _base(case, diagnosis, now, action=Action.VERIFIED, verify=True)
+
+
+def _block(
+    case: Case, diagnosis: Diagnosis, tally: _Tally, now: datetime.datetime, profiles: Profiles
+) -> Decision:
+    profile = profiles.named(case.obs.profile or "")
+    login = (profile.login_hint if profile else "") or HINTS[D.AUTH_EXPIRED]
+    hint = f"{login}; then `heartbeat notes resume {case.obs.entry.name}`"
+    if profile and profile.parallel_hint and tally.accounts[case.obs.account or ""] > 1:
+        hint += "; " + profile.parallel_hint
+    detail = "blocked: not restarted while the credentials are refused"
+    return _base(case, diagnosis, now, detail=detail, hint=hint, memory={"blocked": "auth"})
+
+
+def _misconfigured_action(
+    case: Case, diagnosis: Diagnosis, tally: _Tally, now: datetime.datetime, profiles: Profiles
+) -> Decision:
+    fix = fix_for(case.obs)
+    memory = {"blocked": "misconfigured", "blocked_command": case.obs.entry.command}
+    detail = "not restarted: the agent rejects its own command line or setup, a restart cannot help"
+    return _base(case, diagnosis, now, detail=detail, hint=fix, memory=memory)
+
+
+def _hold(
+    case: Case, diagnosis: Diagnosis, tally: _Tally, now: datetime.datetime, profiles: Profiles
+) -> Decision:
+    s, memory, obs, ts = case.settings, case.memory, case.obs, now.timestamp()
+    changes: dict[str, t.Any] = {}
+    restart = False
+    if memory.hold_reason != "rate_limit" or memory.incarnation != obs.incarnation:
+        if obs.reset is not None:
+            until = obs.reset.timestamp() + s.rate_limit_margin_minutes * 60
+            margin = s.rate_limit_margin_minutes
+            how = f"the stated reset {obs.reset.strftime('%H:%M')} + {margin:g} min"
+        else:
+            base = s.rate_limit_backoff_minutes * 60 * 2**memory.rate_limit_attempts
+            jitter = 0.8 + 0.4 * (
+                zlib.crc32(f"{obs.entry.name}:{memory.rate_limit_attempts}".encode()) / 2**32
+            )
+            delay = min(base, s.rate_limit_backoff_cap_minutes * 60) * jitter
+            until = ts + delay
+            how = f"backoff {format_duration(delay)}"
+        changes = {
+            "hold_until": until,
+            "hold_reason": "rate_limit",
+            "rate_limit_attempts": memory.rate_limit_attempts + 1,
+        }
+        action, detail = Action.BACKOFF, f"held until {_clock(until, now)}: {how}"
+    elif memory.hold_until is not None and ts < memory.hold_until:
+        action, detail = Action.BACKOFF, f"held until {_clock(memory.hold_until, now)}"
+    elif tally.rate_restarts >= 1:
+        action, detail = Action.BACKOFF, "staggered: one rate-limited restart per check"
+    else:
+        tally.rate_restarts += 1
+        action, detail, restart = Action.RESTARTED, "hold over", True
+    hold_until = changes.get("hold_until", memory.hold_until)
+    hint = HINTS[D.RATE_LIMITED].format(
+        until=_clock(hold_until, now) if hold_until else "the reset"
+    )
+    if tally.rate_limited > 1:
+        hint += "; " + HINTS["rate_parallel"]
+    return _base(
+        case,
+        diagnosis,
+        now,
+        action=action,
+        detail=detail,
+        hint=hint,
+        restart=restart,
+        memory=changes,
+    )
+
+
+def _budget(
+    case: Case,
+    diagnosis: Diagnosis,
+    tally: _Tally,
+    now: datetime.datetime,
+    profiles: Profiles,
+    *,
+    ralph: bool = False,
+) -> Decision:
+    s, memory, ts, name = case.settings, case.memory, now.timestamp(), case.obs.entry.name
+    if case.obs.account in tally.auth_accounts:
+        detail = "held: another session on the same account shows refused credentials"
+        return _base(case, diagnosis, now, action=Action.BACKOFF, detail=detail)
+    recent = [r for r in memory.restarts if ts - r < 3600]
+    hint = HINTS["failed_again"] if diagnosis == D.FAILED and memory.failures >= 1 else None
+    extra = {"hint": hint} if hint else {}
+    if memory.blocked == "gave_up" or len(recent) >= s.max_restarts_per_hour:
+        detail = (
+            "gave up earlier; waiting for `heartbeat notes resume`"
+            if memory.blocked == "gave_up"
+            else f"{len(recent)} restarts within the hour; not restarting again"
+        )
+        hint = HINTS["gave_up"].format(count=len(recent) or s.max_restarts_per_hour, name=name)
+        return _base(
+            case,
+            diagnosis,
+            now,
+            action=Action.GAVE_UP,
+            detail=detail,
+            hint=hint,
+            memory={"blocked": "gave_up"},
+        )
+    if recent:
+        delay = min(s.backoff_minutes * 60 * 2 ** (len(recent) - 1), s.backoff_cap_minutes * 60)
+        if ts - recent[-1] < delay:
+            detail = f"next restart after {_clock(recent[-1] + delay, now)}"
+            return _base(case, diagnosis, now, action=Action.BACKOFF, detail=detail, **extra)
+    if tally.restarts >= s.max_restarts_per_check:
+        detail = f"staggered: at most {s.max_restarts_per_check} restarts per check"
+        return _base(case, diagnosis, now, action=Action.BACKOFF, detail=detail, **extra)
+    tally.restarts += 1
+    detail = f"({len(recent) + 1}/{s.max_restarts_per_hour})"
+    if ralph:
+        detail = f"wrapped in a Ralph loop (auto_ralph); {detail}"
+    return _base(
+        case,
+        diagnosis,
+        now,
+        action=Action.RESTARTED,
+        detail=detail,
+        restart=True,
+        ralph=ralph,
+        **extra,
+    )
+
+
+def _ralph(
+    case: Case, diagnosis: Diagnosis, tally: _Tally, now: datetime.datetime, profiles: Profiles
+) -> Decision:
+    if case.settings.auto_ralph and case.obs.ralph is not None:
+        return _budget(case, diagnosis, tally, now, profiles, ralph=True)
+    return _base(case, diagnosis, now)
+
+
+_ACTIONS: dict[str, Callable[[Case, Diagnosis, _Tally, datetime.datetime, Profiles], Decision]] = {
+    "none": _none,
+    "healthy": _healthy,
+    "report": _report,
+    "verify": _verify,
+    "block": _block,
+    "misconfigured": _misconfigured_action,
+    "hold": _hold,
+    "budget": _budget,
+    "ralph": _ralph,
+}
+
+
+def restarted(memory: SessionState, diagnosis: Diagnosis, ts: float) -> SessionState:
+    """The remembered state after a restart that tmux accepted."""
+    changes: dict[str, t.Any] = {
+        "restarts": [*memory.restarts, ts],
+        "restarted_at": ts,
+        "incarnation": None,
+    }
+    if diagnosis == D.FAILED:
+        changes["failures"] = memory.failures + 1
+    if diagnosis == D.RATE_LIMITED:
+        changes.update(hold_until=None, hold_reason=None)
+    return dataclasses.replace(memory, **changes)

@@ -1,0 +1,170 @@
+"""Gather: the notes, the remembered state, one tmux probe and the logs → Observations.
+
+The first stage of the pipeline: everything a check reads, read once, in a
+constant number of tmux calls (one ``list-panes``, one chained capture).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import typing as t
+
+import memory_schema as ms
+from heartbeat.check.observe import foreground_busy, observe
+from heartbeat.check.result import CheckResult
+from heartbeat.errors import UsageError
+from heartbeat.notes import permission_problems
+from heartbeat.state import LogEvent, State, load_state
+from heartbeat.timefmt import format_duration
+from heartbeat.tmux import Probe, Tmux
+
+if t.TYPE_CHECKING:
+    import datetime
+
+    import pendulum
+
+    from heartbeat.check.observe import Observation
+    from heartbeat.config import Settings
+    from heartbeat.profiles import Profiles
+    from heartbeat.state import SessionState
+
+#: More active entries than this is a mistake in the notes, not a workload (bounded time).
+MAX_SESSIONS = 200
+#: tmux refuses a client command over ~16 KiB ("command too long"); the anatomy adds ~300 bytes.
+MAX_COMMAND_BYTES = 15_000
+
+
+@dataclasses.dataclass
+class Seen:
+    """What one check read: the result so far, the observations and what they need."""
+
+    result: CheckResult
+    tmux: Tmux
+    state: State = dataclasses.field(default_factory=State)
+    profiles: Profiles | None = None
+    observations: list[Observation] = dataclasses.field(default_factory=list)
+    memories: list[SessionState] = dataclasses.field(default_factory=list)
+    carry: list[ms.Entry] = dataclasses.field(default_factory=list)
+    server_down: bool = False
+    server_message: str = ""
+    #: Nothing to decide: the notes folder is refused, too many sessions, or no tmux.
+    stop: bool = False
+
+
+def gather(
+    settings: Settings,
+    now: pendulum.DateTime,
+    day: datetime.date,
+    tmux: Tmux | None,
+    *,
+    dry_run: bool,
+) -> Seen:
+    """Read the notes, the state, tmux and the logs.
+
+    Raises UsageError when the notes folder is missing.
+    """
+    try:
+        collection = ms.collect(settings.notes_dir, day, settings.days)
+    except ms.NoteError as error:
+        raise UsageError(str(error)) from None
+    loose = permission_problems(settings, collection.notes)
+    refused = {p.file for p in loose}
+    result = CheckResult(
+        checked_at=now.isoformat(),
+        notes=[str(p) for p in collection.notes],
+        sessions=[],
+        problems=[*collection.problems, *loose],
+        dry_run=dry_run,
+    )
+    seen = Seen(result, tmux or Tmux(settings.socket))
+    if settings.notes_dir in refused:
+        seen.stop = True
+        return seen
+    entries = _watchable(
+        [e for e in collection.entries if e.active and e.file not in refused], result
+    )
+    if entries is None:
+        seen.stop = True
+        return seen
+    today = ms.note_path(settings.notes_dir, day)
+    # carried per entry: one unreadable entry in yesterday's note keeps no other from today's
+    seen.carry = [e for e in entries if e.file != today]
+    state = seen.state = load_state(settings.state_dir)
+    result.warnings += state.warnings
+    jump = state.rebase(now.timestamp())
+    if jump:
+        result.warnings.append(
+            f"the clock went back {format_duration(jump)} since the last check; "
+            "the restart history was moved back with it"
+        )
+    from heartbeat import profiles as agent_profiles
+
+    profiles = seen.profiles = agent_profiles.load(settings.profiles, settings.signatures)
+    probe = (
+        seen.tmux.probe({e.name for e in entries}, settings.capture_lines)
+        if entries
+        else Probe("running")
+    )
+    result.server, result.server_message = probe.server, probe.message
+    seen.server_message = probe.message
+    log_events = _read_log(settings, state, profiles, now.timestamp(), result)
+    if probe.server in {"no_tmux", "error"}:
+        result.problems.append(ms.Problem(settings.socket, 0, probe.message))
+        result.tmux_calls = seen.tmux.calls
+        seen.stop = True
+        return seen
+    seen.server_down = probe.server in {"no_server", "no_socket"} and bool(entries)
+    running = foreground_busy(probe, [e.name for e in entries])
+    for entry in entries:
+        memory = state.session(entry.name)
+        seen.memories.append(memory)
+        seen.observations.append(
+            observe(entry, probe, running, memory, profiles, log_events, now, settings, os.environ)
+        )
+    return seen
+
+
+def _watchable(entries: list[ms.Entry], result: CheckResult) -> list[ms.Entry] | None:
+    """The entries a check may run; problems for the others. None: too many to run any."""
+    for entry in [e for e in entries if len(e.command.encode()) > MAX_COMMAND_BYTES]:
+        entries.remove(entry)
+        result.problems.append(
+            ms.Problem(
+                entry.file,
+                entry.line,
+                f"the command of {entry.name!r} is {len(entry.command.encode())} bytes long; "
+                f"tmux cannot start one over {MAX_COMMAND_BYTES} bytes, so it is not run: "
+                "put it in a script and log the command that runs the script",
+            )
+        )
+    if len(entries) > MAX_SESSIONS:
+        extra = entries[MAX_SESSIONS]
+        result.problems.append(
+            ms.Problem(
+                extra.file,
+                extra.line,
+                f"{len(entries)} active sessions are listed, over the {MAX_SESSIONS} one check "
+                "watches, so nothing was run: mark finished sessions done "
+                "(`heartbeat notes done NAME`) or move old entries out of the notes",
+            )
+        )
+        return None
+    return entries
+
+
+def _read_log(
+    settings: Settings, state: State, profiles: Profiles, ts: float, result: CheckResult
+) -> list[tuple[float, str, str]]:
+    """New auth and rate lines of the global codex log, kept in the state for later checks."""
+    from heartbeat.logscan import read_new
+
+    codex = profiles.named("codex")
+    signatures = profiles.signatures(codex) if codex else ()
+    log_read = read_new(settings.codex_log, state, signatures, ts, settings.log_bytes_per_check)
+    result.log_bytes_read = log_read.bytes_read
+    if log_read.error:
+        result.warnings.append(log_read.error)
+    for when, match in log_read.matches:
+        state.log_events.append(LogEvent(when, match.kind, match.line))
+    return [(e.time, e.kind, e.line) for e in state.log_events if e.kind in {"auth", "rate_limit"}]

@@ -1,0 +1,152 @@
+"""Journal: what the check tells — the note's status words and log lines, what is news, memory.
+
+News follows the state, not the tick (DESIGN §4): one notification when a
+session enters a bad state, one when it recovers or finishes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import typing as t
+
+import memory_schema as ms
+from heartbeat.check.rules import POLICIES
+from heartbeat.session import dated_start
+from heartbeat.words import Action, Diagnosis, Status
+
+if t.TYPE_CHECKING:
+    import datetime
+
+    from heartbeat.check.act import Outcome
+    from heartbeat.config import Settings
+    from heartbeat.state import SessionState
+
+log = logging.getLogger(__name__)
+D = Diagnosis
+
+
+def event_text(outcome: Outcome, clock: str) -> str | None:
+    """The note's log line for a change of state, or None when nothing changed."""
+    memory, diagnosis, action = outcome.decision.memory, outcome.decision.diagnosis, outcome.action
+    name = outcome.name
+    if action == Action.RESTARTED and outcome.restarted:
+        return f"{clock} {name} {diagnosis} → restarted {outcome.detail}".rstrip()
+    if action == Action.GAVE_UP:
+        if memory.notified == "gave_up":
+            return None
+        return f"{clock} {name} {diagnosis} → gave up ({outcome.detail})"
+    if diagnosis == memory.notified:
+        return None
+    if diagnosis == D.HEALTHY:
+        if memory.notified in (None, "healthy", "paused"):
+            return None
+        return f"{clock} {name} healthy again"
+    if diagnosis == D.COMPLETED:
+        return f"{clock} {name} completed → verified ({outcome.detail})"
+    if diagnosis == D.PAUSED:
+        return None
+    detail = f" ({outcome.detail})" if outcome.detail else ""
+    return f"{clock} {name} {diagnosis} → {action}{detail}"
+
+
+def is_news(outcome: Outcome) -> bool:
+    """Whether a session's event is worth a notification: the state, not the tick.
+
+    News is entering a bad state (again, after a restart), giving up, finishing,
+    or recovering by itself. A session still in the state already notified (a
+    restart staggered to a later check of the same incident) is not news, and
+    neither is the heartbeat's own restart working: it was announced already.
+    """
+    memory, diagnosis = outcome.decision.memory, outcome.decision.diagnosis
+    restarted_last_check = memory.diagnosis is None and memory.restarted_at is not None
+    if diagnosis == D.HEALTHY:
+        return memory.notified not in (None, "healthy") and not restarted_last_check
+    return diagnosis != memory.notified or restarted_last_check
+
+
+def remembered(outcome: Outcome) -> SessionState:
+    """The state kept for the next check: what was notified, seen and verified."""
+    memory, diagnosis = outcome.memory, outcome.decision.diagnosis
+    changes: dict[str, t.Any] = {}
+    if outcome.action == Action.GAVE_UP:
+        changes["notified"] = "gave_up"
+    elif diagnosis != D.PAUSED and memory.notified != "gave_up":
+        changes["notified"] = str(diagnosis)
+    if outcome.restarted:
+        changes.update(diagnosis=None, verified=None)
+    else:
+        changes.update(diagnosis=str(diagnosis), incarnation=outcome.obs.incarnation)
+    if diagnosis == D.COMPLETED and outcome.verification is not None:
+        changes.update(verified=outcome.obs.incarnation or "gone", detail=outcome.detail)
+    return dataclasses.replace(memory, **changes)
+
+
+def status_word(outcome: Outcome) -> Status | None:
+    """The canonical entry's status word after this check (None: leave it)."""
+    if outcome.restarted:
+        return Status.RESTARTED
+    if outcome.action == Action.GAVE_UP:
+        return Status.FAILED
+    return POLICIES[outcome.decision.diagnosis].status
+
+
+def write_back(
+    settings: Settings,
+    date: datetime.date,
+    outcomes: t.Sequence[Outcome],
+    carry: t.Sequence[ms.Entry],
+    events: t.Sequence[str],
+) -> bool:
+    """Carry entries, update canonical status words and append the events: one atomic edit.
+
+    Returns True when the note was written; a check with nothing to say leaves
+    the note untouched (bytes and mtime). A carried bare start time keeps its
+    note's date.
+    """
+    path = ms.note_path(settings.notes_dir, date)
+    wanted = {o.name: w for o in outcomes if (w := status_word(o)) is not None}
+    statuses = {
+        o.name: wanted[o.name]
+        for o in outcomes
+        if o.name in wanted
+        and o.obs.entry.canonical
+        and o.obs.entry.file == path
+        and o.obs.entry.status not in (wanted[o.name], "paused")
+    }
+    if not carry and not events and not statuses:
+        return False
+
+    def transform(note: ms.ParsedNote) -> str:
+        text = note.text.text
+        for entry in carry:
+            if note.entries_named(entry.name):
+                continue
+            status = "paused" if entry.status == "paused" else wanted.get(entry.name, "running")
+            text = ms.add_entry(
+                ms.parse_note(text, path),
+                entry.name,
+                entry.command,
+                str(status),
+                started=dated_start(entry.started, ms.note_date(entry.file) or date),
+                dir=entry.dir,
+                until=entry.until,
+            )
+        for name, status in statuses.items():
+            current = ms.parse_note(text, path)
+            mentions = current.entries_named(name)
+            if (
+                mentions
+                and mentions[-1].canonical
+                and mentions[-1].status not in (status, "paused")
+            ):
+                text = ms.set_status(current, name, str(status), until=mentions[-1].until)
+        if events:
+            text = ms.append_log(ms.parse_note(text, path), list(events))
+        return text
+
+    try:
+        return ms.edit_note(path, transform, create=ms.new_note_text(date.isoformat()))
+    except ms.InvalidEntry as error:  # pragma: no cover - carried entries were readable
+        log.warning("could not carry an entry: %s", error)
+        return False

@@ -1,0 +1,258 @@
+"""Observe: the notes' entries, tmux, the processes, the logs and git → a frozen Observation.
+
+Nothing here decides. Evidence is gathered in the order DESIGN §4 trusts it:
+what the processes say (is the agent still in the foreground, has the pane
+reached the hook), then the agent's own records, then its own voice — the
+last lines it printed before it exited, not the work output above them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import typing as t
+
+import memory_schema as ms
+from heartbeat.processes import SHELLS, busy
+from heartbeat.profiles import rewrite
+from heartbeat.session import TAIL_PROGRAM, parse_started, ralph_command, shell_command
+from heartbeat.signatures import Match, parse_reset, scan
+from heartbeat.words import PaneState
+
+if t.TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    import pendulum
+
+    from heartbeat.config import Settings
+    from heartbeat.profiles import Profile, Profiles
+    from heartbeat.state import SessionState
+    from heartbeat.tmux import Pane, Probe
+    from heartbeat.verify import Verification
+
+#: How many of the last non-empty lines before the hook are the agent's own voice.
+VOICE_LINES = 12
+LAST_LINES = 5
+
+
+@dataclasses.dataclass(frozen=True)
+class Observation:
+    """What one check saw of one entry; read by decide, act and journal, never changed."""
+
+    entry: ms.Entry
+    profile: str | None
+    account: str | None
+    state: PaneState
+    exit_code: int | None = None
+    idle: float | None = None
+    age: float | None = None
+    started_at: float | None = None
+    incarnation: str | None = None
+    cwd: str | None = None
+    #: The seed's Ralph rewrite of the command (``ralphy --codex 'TASK'``), where there is one.
+    ralph: str | None = None
+    #: The command with every flag the agent rejects replaced, and the first flag replaced.
+    rewritten: str | None = None
+    rejected_flag: tuple[str, str, str] | None = None
+    #: The completion hook's line (``EXITED: N``) that counted, if any.
+    hook: str | None = None
+    #: What the agent's profile says its exit code means (config, auth, rate_limit).
+    exit_kind: str | None = None
+    #: Signature matches in the agent's own voice: its final lines (or, running, its last).
+    voice: tuple[Match, ...] = ()
+    #: (kind, line) from the global codex log since the session started, for a gone session.
+    log: tuple[tuple[str, str], ...] = ()
+    prompt: str | None = None
+    reset: datetime.datetime | None = None
+    paused: bool = False
+    last_lines: tuple[str, ...] = ()
+    output: str = ""
+    verification: Verification | None = None
+
+    @property
+    def exists(self) -> bool:
+        return self.state is not PaneState.DEAD
+
+    @property
+    def finished(self) -> bool:
+        return self.state is PaneState.EXITED
+
+
+def foreground_busy(probe: Probe, names: Sequence[str]) -> set[int] | None:
+    """Pane pids whose shell still runs something besides the tail (one ``ps``, when needed)."""
+    pids = [
+        pane.pid
+        for name in names
+        for pane in probe.session_panes(name)
+        if not pane.dead and pane.command in SHELLS and pane.pid is not None
+    ]
+    return busy(pids, TAIL_PROGRAM) if pids else set()
+
+
+def _lines(panes: Sequence[Pane], probe: Probe) -> list[str]:
+    output: list[str] = []
+    for pane in panes:
+        output.extend(probe.output.get(pane.pane_id, "").split("\n"))
+    while output and not output[-1].strip():
+        output.pop()
+    return output
+
+
+def _at_tail(panes: Sequence[Pane], running: set[int] | None) -> bool:
+    """Whether every pane has reached the anatomy's tail (or is dead): the agent is gone."""
+    for pane in panes:
+        if pane.dead or pane.command == TAIL_PROGRAM:
+            continue
+        if pane.command in SHELLS and running is not None and pane.pid not in running:
+            continue
+        return False
+    return True
+
+
+def observe(
+    entry: ms.Entry,
+    probe: Probe,
+    running: set[int] | None,
+    memory: SessionState,
+    profiles: Profiles,
+    log_events: Sequence[tuple[float, str, str]],
+    now: pendulum.DateTime,
+    settings: Settings,
+    env: Mapping[str, str],
+) -> Observation:
+    """One entry's Observation. Runs git only for a quick ``EXITED: 0`` (read-and-exit)."""
+    ts = now.timestamp()
+    command = shell_command(entry)
+    profile = profiles.recognise(command)
+    signatures = profiles.signatures(profile, command)
+    agent = (profiles.engine(profile, command) or profile) if profile else None
+    panes = probe.session_panes(entry.name) if probe.server == "running" else []
+    output = _lines(panes, probe)
+    fixed, used = rewrite(profile, entry.command)
+    base: dict[str, t.Any] = {
+        "entry": entry,
+        "profile": profile.name if profile else None,
+        "account": profiles.account(command, env),
+        "paused": _paused(entry, now),
+        "ralph": ralph_command(entry),
+        "rewritten": fixed if used else None,
+        "rejected_flag": (used[0].flag, used[0].replacement, used[0].removed_in) if used else None,
+    }
+    started = panes[0].created if panes else None
+    if started is None:
+        started = memory.restarted_at or parse_started(entry.started, now, ms.note_date(entry.file))
+    base["started_at"] = started
+    base["age"] = max(0.0, ts - started) if started is not None else None
+    if not panes:
+        return Observation(
+            state=PaneState.DEAD, log=_log(agent, log_events, started, memory, ts), **base
+        )
+    finish = [m for m in scan(output, signatures, "pane") if m.kind == "finish"]
+    exited = _at_tail(panes, running) and (bool(finish) or all(p.dead for p in panes))
+    if exited:
+        code = int(finish[-1].groups.get("code", "1")) if finish else panes[0].dead_status
+        cut = _last_index(output, finish[-1].line) if finish else len(output)
+        voice_lines = [line for line in output[:cut] if line.strip()][-VOICE_LINES:]
+    else:
+        code = None
+        voice_lines = [line for line in output if line.strip()][-VOICE_LINES:]
+    voice = tuple(m for m in scan(voice_lines, signatures, "pane") if m.kind != "finish")
+    last = voice_lines[-1].strip() if voice_lines and not exited else ""
+    prompt = next((m.line for m in voice if m.kind == "prompt" and m.line == last), None)
+    observation = Observation(
+        state=PaneState.EXITED if exited else PaneState.RUNNING,
+        exit_code=code,
+        hook=finish[-1].line if exited and finish else None,
+        exit_kind=agent.exit_codes.get(code) if agent and code is not None else None,
+        idle=max(0.0, ts - max(p.activity for p in panes)),
+        incarnation=f"{panes[0].session_id}@{int(panes[0].created)}",
+        cwd=panes[0].path or None,
+        voice=voice,
+        prompt=prompt,
+        reset=_reset(voice, agent, now),
+        last_lines=tuple(line[:300] for line in [x for x in output if x.strip()][-LAST_LINES:]),
+        output="\n".join(output),
+        **base,
+    )
+    if exited and code != 0 and not any(m.kind in {"auth", "rate_limit"} for m in voice):
+        # the pane is the main source; the global codex log only explains a failure
+        # whose pane shows no signature (its lines may come from another session)
+        logged = _log(agent, log_events, started, memory, ts)
+        observation = dataclasses.replace(observation, log=logged)
+    if (
+        exited
+        and code == 0
+        and observation.age is not None
+        and observation.age <= settings.read_exit_seconds
+    ):
+        known = memory.incarnation == observation.incarnation and memory.diagnosis in {
+            "completed",
+            "read_and_exit",
+        }
+        if not known:
+            from heartbeat.verify import verify
+
+            checked = verify(entry.dir or observation.cwd, command, started)
+            observation = dataclasses.replace(observation, verification=checked)
+    return observation
+
+
+def _last_index(lines: list[str], wanted: str) -> int:
+    for index in range(len(lines) - 1, -1, -1):
+        if lines[index].strip() == wanted:
+            return index
+    return len(lines)
+
+
+def _paused(entry: ms.Entry, now: pendulum.DateTime) -> bool:
+    if entry.status != "paused":
+        return False
+    until = (
+        parse_started(entry.until, now, ms.note_date(entry.file), past=False)
+        if entry.until
+        else None
+    )
+    return until is None or until > now.timestamp()
+
+
+def _reset(
+    voice: Sequence[Match], profile: Profile | None, now: pendulum.DateTime
+) -> datetime.datetime | None:
+    """The reset a rate-limit line states, read in the zone the agent printed it in."""
+    for match in reversed(voice):
+        if match.kind != "rate_limit" or "reset" not in match.groups:
+            continue
+        zone = _zone(match.groups.get("zone"), profile)
+        there = datetime.datetime.fromtimestamp(now.timestamp(), zone or now.tzinfo)
+        reset = parse_reset(match.groups["reset"], there)
+        if reset is not None:
+            return reset
+    return None
+
+
+def _zone(named: str | None, profile: Profile | None) -> datetime.tzinfo | None:
+    """The zone of a stated reset: the one the text names, else the machine's local one."""
+    if named:
+        import zoneinfo
+
+        try:
+            return zoneinfo.ZoneInfo(named)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            return None
+    if profile is not None and profile.reset_zone == "local":
+        return datetime.datetime.now().astimezone().tzinfo
+    return None
+
+
+def _log(
+    profile: Profile | None,
+    events: Sequence[tuple[float, str, str]],
+    started: float | None,
+    memory: SessionState,
+    ts: float,
+) -> tuple[tuple[str, str], ...]:
+    """The codex log's auth and rate lines since a gone session started (a second source)."""
+    if profile is None or not profile.reads_codex_log:
+        return ()
+    since = max(started - 1 if started is not None else ts - 3600, memory.resumed_at or 0.0)
+    return tuple((kind, f"{line} (codex log)") for when, kind, line in events if when >= since)

@@ -1,0 +1,266 @@
+"""Agent profiles: how each agent is recognised, what it prints, how it is fixed (data).
+
+A profile is a TOML file shipped beside this module (``codex.toml``,
+``ralphy.toml``, ``claude.toml``, ``gemini.toml``; ``common.toml`` holds the
+lines every pane can show) or a ``[[profiles]]`` table of the configuration.
+"Is this codex" is ``recognise(command)``, nowhere a substring test.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import importlib.resources
+import os
+import re
+import typing as t
+
+from heartbeat.errors import ConfigError
+from heartbeat.signatures import Signature, compile_signature
+
+if t.TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+SHIPPED = ("codex", "ralphy", "claude", "gemini")
+#: Exit-code and signature kinds a profile may map to a diagnosis.
+EXIT_KINDS = ("config", "auth", "rate_limit")
+
+
+@dataclasses.dataclass(frozen=True)
+class Rewrite:
+    """A flag the agent no longer accepts, and what replaces it."""
+
+    flag: str
+    replacement: str
+    removed_in: str
+
+    def apply(self, command: str) -> str:
+        """*command* with the flag replaced as a whole word (unchanged when absent)."""
+        pattern = rf"(?<!\S){re.escape(self.flag)}(?!\S)"
+        return re.sub(pattern, lambda _: self.replacement, command)
+
+
+@dataclasses.dataclass(frozen=True)
+class Profile:
+    """One agent, as data."""
+
+    name: str
+    commands: tuple[str, ...]
+    signatures: tuple[Signature, ...]
+    login_hint: str = ""
+    parallel_hint: str = ""
+    account_env: str | None = None
+    account_default: str | None = None
+    reset_zone: str = "local"
+    reads_codex_log: bool = False
+    exit_codes: Mapping[int, str] = dataclasses.field(default_factory=dict)
+    rewrites: tuple[Rewrite, ...] = ()
+    engines: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    default_engine: str | None = None
+
+    def account(self, command: str, env: Mapping[str, str]) -> str | None:
+        """Which account the session runs on: its credentials' folder (None: unknown).
+
+        A ``VAR=value`` assignment in the command wins over the environment.
+        """
+        if not self.account_env:
+            return None
+        found = re.search(rf"(?<!\S){re.escape(self.account_env)}=(\S+)", command)
+        folder = found.group(1).strip("'\"") if found else env.get(self.account_env)
+        home = env.get("HOME") or os.path.expanduser("~")
+        folder = folder or (self.account_default or "").replace("~", home, 1)
+        return f"{self.name}:{os.path.normpath(folder)}" if folder else None
+
+
+def _profile(raw: Mapping[str, t.Any], where: str) -> Profile:
+    name = raw.get("name")
+    if not isinstance(name, str) or not name:
+        raise ConfigError(f"{where}: a profile needs a string 'name'")
+    commands = raw.get("commands", [])
+    if not isinstance(commands, list) or not all(isinstance(c, str) for c in commands):
+        raise ConfigError(f"{where}: profile {name!r}: commands must be a list of strings")
+    signatures = tuple(
+        compile_signature(s, f"{where}: profile {name!r}") for s in raw.get("signature", [])
+    )
+    exit_codes: dict[int, str] = {}
+    for code, kind in (raw.get("exit_codes") or {}).items():
+        if kind not in EXIT_KINDS or not str(code).lstrip("-").isdigit():
+            raise ConfigError(
+                f"{where}: profile {name!r}: exit_codes maps a number to one of "
+                f"{', '.join(EXIT_KINDS)}, not {code!r} = {kind!r}"
+            )
+        exit_codes[int(code)] = kind
+    rewrites = tuple(
+        Rewrite(str(r["flag"]), str(r["replacement"]), str(r.get("removed_in", "")))
+        for r in raw.get("rewrite", [])
+    )
+    text = {k: raw[k] for k in ("login_hint", "parallel_hint", "reset_zone") if k in raw}
+    return Profile(
+        name=name,
+        commands=tuple(commands),
+        signatures=signatures,
+        account_env=raw.get("account_env"),
+        account_default=raw.get("account_default"),
+        reads_codex_log=bool(raw.get("reads_codex_log", False)),
+        exit_codes=exit_codes,
+        rewrites=rewrites,
+        engines=dict(raw.get("engines") or {}),
+        default_engine=raw.get("default_engine"),
+        **text,
+    )
+
+
+def _read(stem: str) -> Profile:
+    import tomllib
+
+    folder = importlib.resources.files("heartbeat.profiles")
+    data = tomllib.loads(folder.joinpath(f"{stem}.toml").read_text("utf-8"))
+    return _profile(data, f"heartbeat/profiles/{stem}.toml")
+
+
+@functools.cache
+def shipped() -> tuple[Profile, ...]:
+    """The shipped profiles, in SHIPPED order."""
+    return tuple(_read(stem) for stem in SHIPPED)
+
+
+@functools.cache
+def common() -> Profile:
+    """The lines every pane can show (the completion hook, prompts)."""
+    return _read("common")
+
+
+@dataclasses.dataclass(frozen=True)
+class Profiles:
+    """The profiles of one run: the configuration's first, then the shipped ones."""
+
+    agents: tuple[Profile, ...]
+    #: The configuration's own signatures: they apply to every session, before the profiles'.
+    configured: tuple[Signature, ...] = ()
+
+    def named(self, name: str) -> Profile | None:
+        return next((p for p in self.agents if p.name == name), None)
+
+    def recognise(self, command: str) -> Profile | None:
+        """The agent a command runs: the first word in command position naming a profile.
+
+        Environment assignments, ``env``, ``exec``, ``nohup``, ``npx`` and a
+        folder before the program name are skipped; ``cd DIR &&`` is a command
+        of its own. Returns None for a command that runs no known agent.
+        """
+        for word in command_words(command):
+            base = os.path.basename(word)
+            for profile in self.agents:
+                if base in profile.commands:
+                    return profile
+        return None
+
+    def signatures(self, profile: Profile | None, command: str = "") -> tuple[Signature, ...]:
+        """What to match in a session of *profile*: its own, its engine's, then everywhere's.
+
+        A command of no known agent (a wrapper script, say) is matched against
+        every profile's shapes.
+        """
+        found = list(self.configured)
+        if profile is None:
+            # a wrapper script or an agent of no profile: every agent's shapes
+            for agent in self.agents:
+                found += agent.signatures
+        else:
+            found += profile.signatures
+            engine = self.engine(profile, command)
+            if engine is not None:
+                found += engine.signatures
+        found += common().signatures
+        return tuple(found)
+
+    def engine(self, profile: Profile, command: str) -> Profile | None:
+        """The agent a wrapper (ralphy) runs: by its flag, else its default."""
+        if not profile.engines:
+            return None
+        words = set(command.split())
+        name = next((e for flag, e in profile.engines.items() if flag in words), None)
+        return self.named(name or profile.default_engine or "")
+
+    def account(self, command: str, env: Mapping[str, str]) -> str | None:
+        """The account a session's agent (or its engine) runs on; None when unknown."""
+        profile = self.recognise(command)
+        if profile is None:
+            return None
+        engine = self.engine(profile, command)
+        return (engine or profile).account(command, env)
+
+
+def load(
+    extra_profiles: Sequence[Mapping[str, t.Any]] = (),
+    extra_signatures: Sequence[Mapping[str, t.Any]] = (),
+) -> Profiles:
+    """The run's profiles: the configuration's ``[[profiles]]`` before the shipped ones."""
+    added = tuple(_profile(raw, "config profiles") for raw in extra_profiles)
+    signatures = tuple(compile_signature(s, "config signatures") for s in extra_signatures)
+    return Profiles(added + shipped(), signatures)
+
+
+_SEPARATOR = re.compile(r"&&|\|\||[;|&()\n]")
+_ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
+_PREFIXES = frozenset({"env", "exec", "nohup", "npx", "command", "time", "nice", "caffeinate"})
+
+
+def command_words(command: str) -> list[str]:
+    """The program name of each simple command in a shell command line (quotes respected)."""
+    words: list[str] = []
+    for segment in _segments(command):
+        for word in segment.split():
+            token = word.strip("'\"")
+            if _ASSIGNMENT.match(token) or token in _PREFIXES or token.startswith("-"):
+                continue
+            words.append(token)
+            break
+    return words
+
+
+def _segments(command: str) -> list[str]:
+    """*command* cut at unquoted separators (``;``, ``&&``, ``||``, ``|``, newlines)."""
+    segments: list[str] = []
+    current: list[str] = []
+    quote = ""
+    index = 0
+    while index < len(command):
+        char = command[index]
+        if quote:
+            if char == "\\" and quote == '"':
+                current.append(command[index : index + 2])
+                index += 2
+                continue
+            if char == quote:
+                quote = ""
+            current.append(char)
+        elif char in "'\"":
+            quote = char
+            current.append(char)
+        elif char == "\\":
+            current.append(command[index : index + 2])
+            index += 2
+            continue
+        else:
+            match = _SEPARATOR.match(command, index)
+            if match:
+                segments.append("".join(current))
+                current = []
+                index = match.end()
+                continue
+            current.append(char)
+        index += 1
+    segments.append("".join(current))
+    return [s for s in segments if s.strip()]
+
+
+def rewrite(profile: Profile | None, command: str) -> tuple[str, list[Rewrite]]:
+    """*command* with every flag *profile*'s agent rejects replaced, and the rewrites used."""
+    used = []
+    for change in profile.rewrites if profile else ():
+        fixed = change.apply(command)
+        if fixed != command:
+            used.append(change)
+            command = fixed
+    return command, used

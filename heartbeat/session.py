@@ -1,0 +1,192 @@
+"""A session's anatomy (DESIGN §4, the seed's): how one is started, restarted and dated.
+
+One owner for: the shell command a new session runs (cd, PATH fix, the agent,
+the completion hook, the sleep tail), the re-run of a logged ``tmux … new``
+line, the Ralph rewrite, the folder a restart may use, the PATH a new pane
+gets (given to the tmux client as its environment — tmux hands the client's
+PATH to a new pane and ignores ``-e PATH=``), and a note's start time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import os
+import re
+import shlex
+import typing as t
+
+import memory_schema as ms
+
+if t.TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    import pendulum
+
+    from heartbeat.config import Settings
+
+#: The last command of the anatomy: it keeps the pane (and its output) alive.
+TAIL = "sleep 999999"
+TAIL_PROGRAM = "sleep"
+_CD = re.compile(r"^\s*cd\s+(\S+)\s*&&")
+
+
+@dataclasses.dataclass(frozen=True)
+class Launch:
+    """What tmux is asked to start: a session's name, shell command, folder and -e pairs."""
+
+    name: str
+    shell_command: str
+    start_dir: str | None = None
+    environment: tuple[str, ...] = ()
+
+
+def shell_command(entry: ms.Entry) -> str:
+    """The command the session's shell runs: a logged tmux line's own, else the entry's."""
+    if entry.tmux_command:
+        parsed = ms.parse_tmux_new(entry.command)
+        if parsed is not None:
+            return parsed.shell_command
+    return entry.command
+
+
+def build_launch(entry: ms.Entry, settings: Settings, known_dir: str | None = None) -> Launch:
+    """The launch of *entry* per the seed's anatomy; *known_dir* is the pane's last folder.
+
+    A logged full ``tmux … new …`` line is re-created as the user's shell ran it
+    (its shell command, ``-c`` folder and ``-e`` pairs) on the configured socket.
+    The folder is the note's, else the logged line's, else *known_dir*; never
+    the check's own working folder. Raises ValueError saying what is missing.
+    """
+    if entry.tmux_command:
+        parsed = ms.parse_tmux_new(entry.command)
+        if parsed is None:
+            raise ValueError("the logged tmux command is not a new-session command")
+        if parsed.name != entry.name:
+            raise ValueError(f"the logged tmux command names {parsed.name!r}, not {entry.name!r}")
+        start = parsed.start_dir or entry.dir
+        if start is None and _cd_dir(parsed.shell_command) is None:
+            start = known_dir
+            if start is None:
+                raise ValueError(_NO_FOLDER)
+        environment = tuple(parsed.environment)
+        return Launch(
+            entry.name, parsed.shell_command, _expand(start) if start else None, environment
+        )
+    folder = entry.dir or known_dir
+    if folder is None and _cd_dir(entry.command) is None:
+        raise ValueError(_NO_FOLDER)
+    return Launch(entry.name, anatomy(entry.name, entry.command, folder, settings))
+
+
+_NO_FOLDER = (
+    "no folder is known for it (the note gives none and the pane is gone), and it is not "
+    "restarted in an unrelated one: add `dir: ~/path` to the entry"
+)
+
+
+def _cd_dir(command: str) -> str | None:
+    found = _CD.match(command)
+    if not found:
+        return None
+    try:
+        return shlex.split(found.group(1))[0]
+    except ValueError:
+        return None
+
+
+def _expand(folder: str) -> str:
+    return os.path.expanduser(folder)
+
+
+def anatomy(name: str, command: str, directory: str | None, settings: Settings) -> str:
+    """The seed's command: cd, PATH fix, the agent, the completion hook, the sleep tail."""
+    parts = []
+    where = ""
+    if directory:
+        parts.append(f"cd {shlex.quote(_expand(directory))} && ")
+        where = f" in {directory}"
+    prefix = settings.path_prefix.strip(":")
+    path_fix = f"PATH={shlex.quote(prefix)}:$PATH " if prefix else ""
+    parts.append(f"{path_fix}{command}; ")
+    parts.append("EXIT_CODE=$?; echo 'EXITED:' $EXIT_CODE; ")
+    if settings.notify:
+        message = shlex.quote(f"{name} finished (exit ") + '"$EXIT_CODE"' + shlex.quote(f"){where}")
+        argv = [shlex.quote(a) for a in settings.notify]
+        if any("{message}" in a for a in settings.notify):
+            argv = [
+                message if a == "{message}" else shlex.quote(a.replace("{message}", name))
+                for a in settings.notify
+            ]
+        else:
+            argv.append(message)
+        tool = shlex.quote(settings.notify[0])
+        parts.append(f"command -v {tool} >/dev/null 2>&1 && {' '.join(argv)}; ")
+    parts.append(TAIL)
+    return "".join(parts)
+
+
+def ralph_command(entry: ms.Entry) -> str | None:
+    """``codex exec … 'TASK'`` as ``ralphy --codex 'TASK'`` (the seed's Ralph rule)."""
+    if entry.tmux_command:
+        return None
+    try:
+        argv = shlex.split(entry.command)
+    except ValueError:
+        return None
+    if len(argv) < 3 or os.path.basename(argv[0]) != "codex" or argv[1] != "exec":
+        return None
+    task = next((a for a in reversed(argv[2:]) if not a.startswith("-")), None)
+    return None if task is None else f"ralphy --codex {shlex.quote(task)}"
+
+
+def client_environment(settings: Settings, env: Mapping[str, str]) -> dict[str, str]:
+    """The tmux client's environment: PATH with the configured prefix first (cron's is bare)."""
+    current = env.get("PATH", "/usr/bin:/bin")
+    missing = [p for p in settings.path_prefix.split(":") if p and p not in current.split(":")]
+    return {**env, "PATH": ":".join([*missing, current])} if missing else dict(env)
+
+
+DATE_RE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}")
+
+
+def parse_started(
+    text: str | None,
+    now: pendulum.DateTime,
+    day: datetime.date | None = None,
+    *,
+    past: bool = True,
+) -> float | None:
+    """The epoch time of a note's ``started``/``until`` text; None when it is not a time.
+
+    A bare time ("23:58", "14:05 UTC", "2:30 PM") is on *day* (the date of the
+    note it was written in; default *now*'s), never on the machine's date; with
+    *past*, one that would be later than *now* is the day before's.
+    """
+    if not text:
+        return None
+    import pendulum
+
+    try:
+        parsed = pendulum.parse(text, tz=now.timezone, strict=False, exact=True)
+    except (ValueError, TypeError, OverflowError, pendulum.parsing.exceptions.ParserError):
+        return None
+    if isinstance(parsed, pendulum.DateTime) and DATE_RE.search(text):
+        return parsed.timestamp()
+    if not isinstance(parsed, pendulum.DateTime | pendulum.Time):
+        return None
+    zone = (parsed.tzinfo if isinstance(parsed, pendulum.DateTime) else None) or now.tzinfo
+    base = day or now.date()
+    moment = pendulum.datetime(
+        base.year, base.month, base.day, parsed.hour, parsed.minute, parsed.second, tz=zone
+    )
+    if past and moment > now:
+        moment = moment.subtract(days=1)
+    return moment.timestamp()
+
+
+def dated_start(text: str | None, day: datetime.date) -> str | None:
+    """A bare start time ("08:18") with its note's date, for an entry carried to a new day."""
+    if text and not DATE_RE.search(text) and re.match(r"\s*\d{1,2}:\d{2}", text):
+        return f"{day.isoformat()} {text.strip()}"
+    return text

@@ -1,0 +1,61 @@
+"""The words a check speaks (DESIGN §4, §5): diagnoses, actions, note statuses, pane states.
+
+They are ``StrEnum`` members, so they compare equal to, and serialise as, the
+plain strings of the JSON report and the note.
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class Diagnosis(enum.StrEnum):
+    """What a check concluded about one session."""
+
+    HEALTHY = "healthy"
+    COMPLETED = "completed"
+    READ_AND_EXIT = "read_and_exit"
+    AUTH_EXPIRED = "auth_expired"
+    RATE_LIMITED = "rate_limited"
+    MISCONFIGURED = "misconfigured"
+    FAILED = "failed"
+    DIED = "died"
+    STALLED = "stalled"
+    WAITING_INPUT = "waiting_input"
+    PAUSED = "paused"
+
+
+class Action(enum.StrEnum):
+    """What a check did (or, read-only, would do) about it."""
+
+    NONE = "none"
+    RESTARTED = "restarted"
+    REPORTED = "reported"
+    VERIFIED = "verified"
+    BACKOFF = "backoff"
+    GAVE_UP = "gave_up"
+
+
+class Status(enum.StrEnum):
+    """The status word of a canonical entry in the note (DESIGN §3)."""
+
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    DIED = "died"
+    RESTARTED = "restarted"
+    BLOCKED = "blocked"
+    STALLED = "stalled"
+    PAUSED = "paused"
+
+
+class PaneState(enum.StrEnum):
+    """A session's process state (the JSON ``state``)."""
+
+    RUNNING = "running"
+    EXITED = "exited"
+    DEAD = "dead"
+
+
+#: Diagnoses that need nobody's attention (exit status 0).
+FINE = frozenset({Diagnosis.HEALTHY, Diagnosis.COMPLETED, Diagnosis.PAUSED})
