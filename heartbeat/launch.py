@@ -42,6 +42,8 @@ class LaunchResult:
     shell_command: str
     note: pathlib.Path
     started: str
+    #: What was changed so that the installed agent accepts the command, or will not work.
+    warnings: tuple[str, ...] = ()
 
     @property
     def attach(self) -> str:
@@ -63,6 +65,7 @@ class LaunchResult:
             "shell_command": self.shell_command,
             "note": str(self.note),
             "started": self.started,
+            "warnings": list(self.warnings),
             "attach": self.attach,
             "peek": self.peek,
         }
@@ -83,7 +86,8 @@ def agent_command(
     - ``ralph`` (or ``parallel``/``prd``, which only Ralph has):
       ``ralphy --codex [--parallel] --prd PRD.md``; the tasks are the PRD's
       ``- [ ]`` lines, so task words are refused, and so is a missing PRD;
-    - otherwise ``codex exec --full-auto 'TASK'``, the task words joined by spaces.
+    - otherwise ``codex exec -s workspace-write 'TASK'``, the task words joined by
+      spaces (``--full-auto``, the seed's, was removed in codex 0.147).
 
     Raises UsageError saying which option to change.
     """
@@ -118,7 +122,7 @@ def agent_command(
             "(or use --ralph with a PRD, or --command CMD)"
         )
     task_text = _one_line(words, "the task", shell=False)
-    return f"codex exec --full-auto {shlex.quote(task_text)}"
+    return f"codex exec -s workspace-write {shlex.quote(task_text)}"
 
 
 def _one_line(text: str, what: str, *, shell: bool) -> str:
@@ -190,6 +194,7 @@ def launch(
             f"or look at it: tmux -S {shlex.quote(str(tmux.socket))} attach -t ={name}"
         )
 
+    command, warnings = fit_command(command, settings)
     note = ms.note_path(settings.notes_dir, day)
     entry = ms.Entry(name=name, command=command, file=note, line=0, end_line=0, dir=str(folder))
     launch = build_launch(entry, settings)
@@ -222,7 +227,46 @@ def launch(
         shell_command=shell,
         note=note,
         started=now.format("YYYY-MM-DD HH:mm"),
+        warnings=tuple(warnings),
     )
+
+
+def fit_command(command: str, settings: Settings) -> tuple[str, list[str]]:
+    """*command* as the installed agent accepts it, and what was changed or will not work.
+
+    A flag the installed agent rejects (asked of the binary, cached by
+    version) is replaced by its profile's rewrite. A Ralph loop whose engine
+    rejects the flags ralphy passes it is reported, not changed.
+    """
+    from heartbeat import profiles
+    from heartbeat.installed import installed
+    from heartbeat.session import client_environment
+
+    loaded = profiles.load(settings.profiles, settings.signatures)
+    profile = loaded.recognise(command)
+    if profile is None:
+        return command, []
+    path = client_environment(settings, os.environ)["PATH"]
+    warnings = []
+    agent = installed(profile, path, settings.state_dir)
+    for change in profile.rewrites:
+        if change.flag in agent.rejects:
+            command = change.apply(command)
+            warnings.append(
+                f"{profile.name} {agent.version or ''} rejects `{change.flag}`: "
+                f"launched with `{change.replacement}` instead".replace("  ", " ")
+            )
+    engine = loaded.engine(profile, command)
+    if engine is not None and engine.rewrites:
+        inner = installed(engine, path, settings.state_dir)
+        for change in engine.rewrites:
+            if change.flag in inner.rejects:
+                warnings.append(
+                    f"{profile.name} {agent.version or ''} may pass `{change.flag}` to "
+                    f"{engine.name} {inner.version or ''}, which rejects it: its tasks can fail "
+                    "at once (watch the first task; upgrade it if they do)"
+                )
+    return command, warnings
 
 
 def project_folder(directory: str | os.PathLike[str]) -> pathlib.Path:

@@ -23,12 +23,15 @@ class NotesResult:
     entries: list[ms.Entry]
     problems: list[ms.Problem]
     message: str = ""
+    #: Active entries whose command uses a flag the installed agent rejects, with the rewrite.
+    warnings: list[ms.Problem] = dataclasses.field(default_factory=list)
 
     def to_json(self) -> dict[str, object]:
         return {
             "notes": [str(p) for p in self.notes],
             "entries": [e.to_json() for e in self.entries],
             "problems": [p.to_json() for p in self.problems],
+            "warnings": [w.to_json() for w in self.warnings],
         }
 
 
@@ -50,6 +53,43 @@ def list_entries(settings: Settings, date: datetime.date) -> NotesResult:
     collection = _collect(settings, date)
     problems = collection.problems + permission_problems(settings, collection.notes)
     return NotesResult(collection.notes, collection.entries, problems)
+
+
+def rejected_flags(settings: Settings, entries: t.Sequence[ms.Entry]) -> list[ms.Problem]:
+    """Active entries whose command uses a flag the installed agent rejects, with the fix.
+
+    Asks each agent binary once (cached by version in the state folder).
+    """
+    import os
+
+    from heartbeat import profiles
+    from heartbeat.installed import installed
+    from heartbeat.session import client_environment, shell_command
+
+    loaded = profiles.load(settings.profiles, settings.signatures)
+    path = client_environment(settings, os.environ)["PATH"]
+    found = []
+    asked: dict[str, tuple[tuple[str, ...], str]] = {}
+    for entry in (e for e in entries if e.active and e.command):
+        profile = loaded.recognise(shell_command(entry))
+        if profile is None or not profile.rewrites:
+            continue
+        if profile.name not in asked:
+            agent = installed(profile, path, settings.state_dir)
+            version = f"{profile.name} {agent.version}" if agent.version else profile.name
+            asked[profile.name] = (agent.rejects, version)
+        rejects, versions = asked[profile.name]
+        for change in profile.rewrites:
+            if change.flag in rejects and change.flag in entry.command.split():
+                found.append(
+                    ms.Problem(
+                        entry.file,
+                        entry.line,
+                        f"{entry.name!r} runs `{change.flag}`, which the installed {versions} "
+                        f"rejects (exit 2 at once): log it as `{change.apply(entry.command)}`",
+                    )
+                )
+    return found
 
 
 def _collect(settings: Settings, date: datetime.date) -> ms.Collection:

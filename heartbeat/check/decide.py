@@ -306,6 +306,9 @@ def _budget(
         return _base(case, diagnosis, now, action=Action.BACKOFF, detail=detail, **extra)
     tally.restarts += 1
     detail = f"({len(recent) + 1}/{s.max_restarts_per_hour})"
+    reason = _reason(case)
+    if reason:
+        detail = f"{detail}; {reason}"
     if ralph:
         detail = f"wrapped in a Ralph loop (auto_ralph); {detail}"
     return _base(
@@ -318,6 +321,25 @@ def _budget(
         ralph=ralph,
         **extra,
     )
+
+
+def _reason(case: Case) -> str:
+    """Why an agent failed, in its own words: a loop's summary and failed task, server trouble."""
+    if not case.obs.finished or case.obs.exit_code == 0:
+        return ""
+    groups = {m.kind: m.groups for m in case.obs.voice}
+    parts = []
+    if "summary_completed" in groups or "summary_failed" in groups:
+        done = groups.get("summary_completed", {}).get("count", "?")
+        failed = groups.get("summary_failed", {}).get("count", "?")
+        parts.append(f"{case.obs.profile or 'the loop'} reported {done} completed, {failed} failed")
+    if "task_failed" in groups:
+        task = groups["task_failed"]
+        parts.append(f"task {task.get('task', '')!r} failed: {task.get('reason', '')[:200]}")
+    transient = [m.line for m in case.obs.voice if m.kind == "transient"]
+    if transient:
+        parts.append(f"server trouble: {transient[-1][:200]}")
+    return " — ".join(parts)
 
 
 def _ralph(

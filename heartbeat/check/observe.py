@@ -30,8 +30,9 @@ if t.TYPE_CHECKING:
     from heartbeat.tmux import Pane, Probe
     from heartbeat.verify import Verification
 
-#: How many of the last non-empty lines before the hook are the agent's own voice.
-VOICE_LINES = 12
+#: How many of the last non-empty lines before the hook are the agent's own voice
+#: (gemini-cli's final error is a stack trace of some 40 lines, its cause first).
+VOICE_LINES = 40
 LAST_LINES = 5
 
 

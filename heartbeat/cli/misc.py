@@ -21,7 +21,7 @@ def launch_command(
     task: t.Annotated[
         list[str] | None,
         typer.Argument(
-            help="The task for `codex exec --full-auto`, after `--`.", show_default=False
+            help="The task for `codex exec -s workspace-write`, after `--`.", show_default=False
         ),
     ] = None,
     ralph: t.Annotated[
@@ -58,6 +58,8 @@ def launch_command(
         common.emit_json(result.to_json())
         return
     typer.echo(f"started {result.name} on {result.socket}: {result.command}")
+    for warning in result.warnings:
+        typer.echo(f"note: {warning}", err=True)
     typer.echo(f"  in {result.dir}; logged in {result.note}")
     typer.echo(f"watch it:  {result.attach}   (detach: Ctrl-b d)")
     typer.echo(f"peek:      {result.peek}")

@@ -30,6 +30,7 @@ def list_command(
 
     cfg = common.settings(notes_dir=notes_dir)
     result = notes.list_entries(cfg, common.parse_date(date, cfg))
+    result.warnings = notes.rejected_flags(cfg, result.entries)
     if json_output:
         common.emit_json(result.to_json())
     else:
@@ -41,6 +42,8 @@ def list_command(
             typer.echo(f"{'':<20} {entry.source}" + (f" · dir {entry.dir}" if entry.dir else ""))
         for problem in result.problems:
             typer.echo(f"problem: {problem}", err=True)
+        for warning in result.warnings:
+            typer.echo(f"warning: {warning}", err=True)
     raise typer.Exit(code=int(ExitCode.ATTENTION if result.problems else ExitCode.OK))
 
 

@@ -57,6 +57,8 @@ class Profile:
     rewrites: tuple[Rewrite, ...] = ()
     engines: Mapping[str, str] = dataclasses.field(default_factory=dict)
     default_engine: str | None = None
+    version_args: tuple[str, ...] = ()
+    help_args: tuple[str, ...] = ()
 
     def account(self, command: str, env: Mapping[str, str]) -> str | None:
         """Which account the session runs on: its credentials' folder (None: unknown).
@@ -106,6 +108,8 @@ def _profile(raw: Mapping[str, t.Any], where: str) -> Profile:
         rewrites=rewrites,
         engines=dict(raw.get("engines") or {}),
         default_engine=raw.get("default_engine"),
+        version_args=tuple(raw.get("version_args", ())),
+        help_args=tuple(raw.get("help_args", ())),
         **text,
     )
 

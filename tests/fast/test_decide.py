@@ -269,3 +269,19 @@ def test_stall_limit() -> None:
     quiet = Pane_("working", command="codex", activity=NOW.timestamp() - 3600)
     assert one(CODEX, quiet).diagnosis == "stalled"
     assert one(CODEX, quiet, config=settings(stall_minutes=120)).diagnosis == "healthy"
+
+
+def test_ralphy_false_success_is_a_failure_with_its_reason() -> None:
+    """ralphy 4.7.2 prints its success line, then a summary with no task done, and exits 1."""
+    output = (
+        '[ERROR] Task "Add input validation" failed: error: unexpected argument '
+        "'--full-auto' found\n"
+        "[OK] All tasks completed!\n"
+        "Completed: 0\n"
+        "Failed: 2\n"
+        "EXITED: 1\n"
+    )
+    decision = one("ralphy --codex --prd PRD.md", Pane_(output, "sleep"))
+    assert decision.diagnosis == "failed"
+    assert "reported 0 completed, 2 failed" in decision.detail
+    assert "Add input validation" in decision.detail
