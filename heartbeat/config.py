@@ -56,6 +56,12 @@ class Settings:
     second_look_seconds: float = 2.0
     path_prefix: str = "/opt/homebrew/bin:/usr/local/bin"
     auto_ralph: bool = False
+    #: "resume": a restart resumes the agent's conversation where its profile can; "fresh".
+    restart_mode: str = "resume"
+    #: What a resumed agent is told.
+    continue_prompt: str = (
+        "Continue the task you were working on; check git status and the files first."
+    )
     notify_timeout: float = 10.0
     capture_lines: int = 200
     log_bytes_per_check: int = 4 * 1024 * 1024
@@ -179,6 +185,8 @@ def _coerce(key: str, value: object, where: str) -> object:
         return expected(value)
     if not isinstance(value, str):
         raise ConfigError(f"{where}: {key} must be a string, not {value!r}")
+    if key == "restart_mode" and value not in {"resume", "fresh"}:
+        raise ConfigError(f'{where}: restart_mode must be "resume" or "fresh", not {value!r}')
     return value
 
 

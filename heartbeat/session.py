@@ -19,11 +19,12 @@ import typing as t
 import memory_schema as ms
 
 if t.TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
 
     import pendulum
 
     from heartbeat.config import Settings
+    from heartbeat.profiles import Profile
 
 #: The last command of the anatomy: it keeps the pane (and its output) alive.
 TAIL = "sleep 999999"
@@ -50,11 +51,18 @@ def shell_command(entry: ms.Entry) -> str:
     return entry.command
 
 
-def build_launch(entry: ms.Entry, settings: Settings, known_dir: str | None = None) -> Launch:
+def build_launch(
+    entry: ms.Entry,
+    settings: Settings,
+    known_dir: str | None = None,
+    resumed: Callable[[str], str | None] | None = None,
+) -> Launch:
     """The launch of *entry* per the seed's anatomy; *known_dir* is the pane's last folder.
 
     A logged full ``tmux … new …`` line is re-created as the user's shell ran it
     (its shell command, ``-c`` folder and ``-e`` pairs) on the configured socket.
+    *resumed* turns the session's shell command into one that resumes the
+    agent's conversation (its result None: start afresh).
     The folder is the note's, else the logged line's, else *known_dir*; never
     the check's own working folder. Raises ValueError saying what is missing.
     """
@@ -70,13 +78,13 @@ def build_launch(entry: ms.Entry, settings: Settings, known_dir: str | None = No
             if start is None:
                 raise ValueError(_NO_FOLDER)
         environment = tuple(parsed.environment)
-        return Launch(
-            entry.name, parsed.shell_command, _expand(start) if start else None, environment
-        )
+        shell = (resumed(parsed.shell_command) if resumed else None) or parsed.shell_command
+        return Launch(entry.name, shell, _expand(start) if start else None, environment)
     folder = entry.dir or known_dir
     if folder is None and _cd_dir(entry.command) is None:
         raise ValueError(_NO_FOLDER)
-    return Launch(entry.name, anatomy(entry.name, entry.command, folder, settings))
+    command = (resumed(entry.command) if resumed else None) or entry.command
+    return Launch(entry.name, anatomy(entry.name, command, folder, settings))
 
 
 _NO_FOLDER = (
@@ -97,6 +105,31 @@ def _cd_dir(command: str) -> str | None:
 
 def _expand(folder: str) -> str:
     return os.path.expanduser(folder)
+
+
+def resume_command(command: str, profile: Profile, session_id: str, prompt: str) -> str | None:
+    """*command* with its agent's task replaced by a resume of *session_id* (None: cannot).
+
+    The agent's last word is its task; it becomes the profile's resume words
+    (codex: ``resume ID PROMPT`` after the exec options; Claude Code:
+    ``--resume ID PROMPT``). The rest of the command line — ``cd``, the PATH
+    fix, assignments, the hook — is kept byte for byte. A ``--session-id``
+    given at start is dropped (the resumed session keeps its own).
+    """
+    from heartbeat.profiles import agent_words
+
+    words = agent_words(command, profile)
+    if not profile.resume or not words or len(words) < 2:
+        return None
+    task_start, task_end = words[-1]
+    if command[task_start] == "-":
+        return None  # no task word: the agent reads its task from stdin
+    filled = [w.replace("{id}", session_id).replace("{prompt}", prompt) for w in profile.resume]
+    text = command[:task_start] + shlex.join(filled) + command[task_end:]
+    if profile.session_flag:
+        flag = re.escape(profile.session_flag)
+        text = re.sub(rf"\s{flag}(?:=|\s+)\S+", "", text, count=1)
+    return text
 
 
 def anatomy(name: str, command: str, directory: str | None, settings: Settings) -> str:

@@ -17,6 +17,7 @@ KINDS = (
     "retry",  # the agent says it is retrying: not a failure
     "finish",  # the completion hook's EXITED line
     "task_failed",  # a Ralph loop's task failed, with its reason
+    "resume_failed",  # the agent could not resume the conversation it was asked to
     "summary_completed",
     "summary_failed",
     "prompt",  # a question waiting for a person

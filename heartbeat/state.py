@@ -40,6 +40,16 @@ class SessionState:
     blocked: str | None = None
     #: The pane's last working folder: where a restart goes when the note names none.
     last_dir: str | None = None
+    #: The agent's own session id (codex's `session id:`, Claude's --session-id).
+    agent_session: str | None = None
+    #: The last restart resumed the agent's conversation (its id), not a fresh start.
+    resumed_session: str | None = None
+    #: A resume of this id failed: the next restart starts afresh.
+    resume_failed: str | None = None
+    #: The agent's first failure line last time it failed (the same again after a resume stops it).
+    last_failure: str | None = None
+    #: The credentials' stamp when an auth block began (a new login changes it).
+    blocked_stamp: str | None = None
     #: The command that was misconfigured (a changed command in the note clears the block).
     blocked_command: str | None = None
     notified: str | None = None

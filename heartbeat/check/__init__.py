@@ -89,6 +89,7 @@ def _act(
     sleep: Callable[[float], None],
 ) -> list[act.Outcome]:
     """Second look, restart what is still to restart, verify completions."""
+    assert seen.profiles is not None
     cancelled = act.second_look(seen.tmux, pairs, settings, sleep)
     refusal = ""
     if not no_restart and any(d.restart and d.name not in cancelled for _, d in pairs):
@@ -113,7 +114,7 @@ def _act(
         elif refusal:
             outcome = act.reported(obs, decision, refusal)
         else:
-            outcome = act.restart(seen.tmux, obs, decision, settings, ts)
+            outcome = act.restart(seen.tmux, obs, decision, settings, seen.profiles, ts)
         if decision.verify:
             outcome = act.verify(outcome)
         outcomes.append(outcome)

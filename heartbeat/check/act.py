@@ -12,7 +12,7 @@ import typing as t
 
 from heartbeat.check.decide import restarted
 from heartbeat.errors import TmuxError
-from heartbeat.session import build_launch, client_environment
+from heartbeat.session import build_launch, client_environment, resume_command
 from heartbeat.words import Action
 
 if t.TYPE_CHECKING:
@@ -22,6 +22,7 @@ if t.TYPE_CHECKING:
     from heartbeat.check.observe import Observation
     from heartbeat.config import Settings
     from heartbeat.notify import NotifyResult
+    from heartbeat.profiles import Profiles
     from heartbeat.state import SessionState
     from heartbeat.tmux import Tmux
     from heartbeat.verify import Verification
@@ -81,7 +82,12 @@ def second_look(
 
 
 def restart(
-    tmux: Tmux, obs: Observation, decision: Decision, settings: Settings, now: float
+    tmux: Tmux,
+    obs: Observation,
+    decision: Decision,
+    settings: Settings,
+    profiles: Profiles,
+    now: float,
 ) -> Outcome:
     """Recreate the session with the seed's anatomy; a finished one is killed in the same call.
 
@@ -93,8 +99,17 @@ def restart(
         return reported(obs, decision, "not restarted: the session is still running")
     if decision.ralph and obs.ralph is not None:
         entry = dataclasses.replace(entry, command=obs.ralph, tmux_command=False)
+    resumed = None
+    if decision.resume and obs.profile:
+        profile = profiles.named(obs.profile)
+        if profile is not None:
+            sid, prompt = decision.resume, settings.continue_prompt
+
+            def resumed(command: str) -> str | None:
+                return resume_command(command, profile, sid, prompt)
+
     try:
-        launch = build_launch(entry, settings, obs.cwd or decision.memory.last_dir)
+        launch = build_launch(entry, settings, obs.cwd or decision.memory.last_dir, resumed)
     except ValueError as error:
         return reported(obs, decision, f"cannot restart: {error}")
     try:
@@ -110,7 +125,7 @@ def restart(
         return reported(obs, decision, f"restart failed: {error}")
     if result.returncode != 0:
         return reported(obs, decision, f"restart failed: {result.stderr.strip()[:200]}")
-    memory = restarted(decision.memory, decision.diagnosis, now)
+    memory = restarted(decision.memory, decision, now)
     return Outcome(obs, decision, Action.RESTARTED, decision.detail, memory, restarted=True)
 
 

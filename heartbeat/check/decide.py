@@ -17,7 +17,7 @@ import typing as t
 import zlib
 
 from heartbeat.check.hints import HINTS, fix_for, format_duration
-from heartbeat.check.rules import POLICIES, Case, diagnose, signals
+from heartbeat.check.rules import POLICIES, Case, credentials_changed, diagnose, signals
 from heartbeat.words import Action, Diagnosis, PaneState
 
 if t.TYPE_CHECKING:
@@ -47,6 +47,8 @@ class Decision:
     ralph: bool = False
     #: Verify through git after acting (a completion not verified yet).
     verify: bool = False
+    #: Resume the agent's conversation of this id instead of starting the task afresh.
+    resume: str | None = None
 
 
 @dataclasses.dataclass
@@ -58,6 +60,8 @@ class _Tally:
     rate_limited: int = 0
     auth_accounts: set[str] = dataclasses.field(default_factory=set)
     accounts: collections.Counter[str] = dataclasses.field(default_factory=collections.Counter)
+    #: Accounts under a usage-limit hold, and until when (epoch seconds).
+    holds: dict[str, float] = dataclasses.field(default_factory=dict)
 
 
 def decide(
@@ -72,15 +76,28 @@ def decide(
     """One Decision per observation, in order. Pure: the same inputs give the same decisions."""
     tally = _Tally()
     cases = []
+    ts = now.timestamp()
     for obs, memory in zip(observations, memories, strict=True):
         case = Case(obs, memory, signals(obs, memory), settings)
         diagnosis = diagnose(case)
         cases.append((case, diagnosis))
-        tally.rate_limited += diagnosis == D.RATE_LIMITED
         if obs.account:
             tally.accounts[obs.account] += 1
             if diagnosis == D.AUTH_EXPIRED:
                 tally.auth_accounts.add(obs.account)
+            until = _hold_until(case, ts) if diagnosis == D.RATE_LIMITED else None
+            if until is None and memory.hold_reason == "rate_limit":
+                until = memory.hold_until
+            if until is not None and until > ts:
+                tally.holds[obs.account] = max(until, tally.holds.get(obs.account, 0.0))
+    # a session of an account under a usage limit that fails meanwhile is held with it
+    cases = [
+        (case, D.RATE_LIMITED)
+        if diagnosis in (D.FAILED, D.DIED) and case.obs.account in tally.holds
+        else (case, diagnosis)
+        for case, diagnosis in cases
+    ]
+    tally.rate_limited = sum(diagnosis == D.RATE_LIMITED for _, diagnosis in cases)
     decisions = []
     for case, diagnosis in cases:
         decision = _ACTIONS[POLICIES[diagnosis].act](case, diagnosis, tally, now, profiles)
@@ -101,6 +118,10 @@ def _base(case: Case, diagnosis: Diagnosis, now: datetime.datetime, **changes: t
         fresh["last_dir"] = obs.cwd
     if memory.void_incarnation == "pending" and obs.incarnation is not None:
         fresh["void_incarnation"] = obs.incarnation
+    if obs.agent_session:
+        fresh["agent_session"] = obs.agent_session
+    if credentials_changed(obs, memory):
+        fresh.update(blocked=None, blocked_stamp=None)
     memory = dataclasses.replace(memory, **{**fresh, **changes.pop("memory", {})})
     hint = HINTS.get(diagnosis, "").format_map(
         collections.defaultdict(
@@ -202,7 +223,13 @@ def _block(
     if profile and profile.parallel_hint and tally.accounts[case.obs.account or ""] > 1:
         hint += "; " + profile.parallel_hint
     detail = "blocked: not restarted while the credentials are refused"
-    return _base(case, diagnosis, now, detail=detail, hint=hint, memory={"blocked": "auth"})
+    stamp = (
+        case.memory.blocked_stamp
+        if case.memory.blocked == "auth"
+        else (case.obs.credentials or "missing")
+    )
+    memory = {"blocked": "auth", "blocked_stamp": stamp}
+    return _base(case, diagnosis, now, detail=detail, hint=hint, memory=memory)
 
 
 def _misconfigured_action(
@@ -221,10 +248,16 @@ def _hold(
     changes: dict[str, t.Any] = {}
     restart = False
     if memory.hold_reason != "rate_limit" or memory.incarnation != obs.incarnation:
-        if obs.reset is not None:
-            until = obs.reset.timestamp() + s.rate_limit_margin_minutes * 60
-            margin = s.rate_limit_margin_minutes
-            how = f"the stated reset {obs.reset.strftime('%H:%M')} + {margin:g} min"
+        own = _hold_until(case, ts)
+        shared = tally.holds.get(obs.account or "")
+        margin = s.rate_limit_margin_minutes
+        if own is not None:
+            until = own
+            source = "recorded" if obs.record_reset is not None else "stated"
+            how = f"the {source} reset {_clock(until - margin * 60, now)} + {margin:g} min"
+        elif shared is not None:
+            until = shared
+            how = "the account's usage limit, shared with its other sessions"
         else:
             base = s.rate_limit_backoff_minutes * 60 * 2**memory.rate_limit_attempts
             jitter = 0.8 + 0.4 * (
@@ -246,6 +279,9 @@ def _hold(
     else:
         tally.rate_restarts += 1
         action, detail, restart = Action.RESTARTED, "hold over", True
+    resume = _resume(case, diagnosis) if restart else None
+    if resume:
+        detail += f"; resuming {obs.profile}'s session {resume}"
     hold_until = changes.get("hold_until", memory.hold_until)
     hint = HINTS[D.RATE_LIMITED].format(
         until=_clock(hold_until, now) if hold_until else "the reset"
@@ -260,8 +296,33 @@ def _hold(
         detail=detail,
         hint=hint,
         restart=restart,
+        resume=resume,
         memory=changes,
     )
+
+
+def _hold_until(case: Case, ts: float) -> float | None:
+    """When a limit ends, plus the margin: the agent's records first, then its words."""
+    margin = case.settings.rate_limit_margin_minutes * 60
+    if case.obs.record_reset is not None and case.obs.record_reset > ts - 3600:
+        return case.obs.record_reset + margin
+    if case.obs.reset is not None:
+        return case.obs.reset.timestamp() + margin
+    return None
+
+
+def _resume(case: Case, diagnosis: Diagnosis) -> str | None:
+    """The agent session to resume on a restart; None: start the task afresh.
+
+    Only where the profile can resume, the id is known, restart_mode is
+    "resume", and no resume of that id failed before.
+    """
+    obs, memory = case.obs, case.memory
+    if case.settings.restart_mode != "resume" or not obs.resumable or not obs.agent_session:
+        return None
+    if diagnosis not in (D.FAILED, D.DIED, D.RATE_LIMITED) or case.signals.resume_failed:
+        return None
+    return None if memory.resume_failed == obs.agent_session else obs.agent_session
 
 
 def _budget(
@@ -279,7 +340,27 @@ def _budget(
         return _base(case, diagnosis, now, action=Action.BACKOFF, detail=detail)
     recent = [r for r in memory.restarts if ts - r < 3600]
     hint = HINTS["failed_again"] if diagnosis == D.FAILED and memory.failures >= 1 else None
-    extra = {"hint": hint} if hint else {}
+    extra: dict[str, t.Any] = {"hint": hint} if hint else {}
+    failure = _failure_line(case) if diagnosis == D.FAILED else None
+    resumed = memory.resumed_session
+    remembered: dict[str, t.Any] = {"last_failure": failure}
+    if resumed and failure and failure == memory.last_failure and not _resume_failed(case):
+        # the circuit breaker: resumed, and failed the same way again
+        detail = f"resumed and failed the same way again ({failure[:120]}); not tried again"
+        hint = HINTS["gave_up"].format(count=len(recent), name=name)
+        memory_changes = {"blocked": "gave_up", **remembered}
+        return _base(
+            case,
+            diagnosis,
+            now,
+            action=Action.GAVE_UP,
+            detail=detail,
+            hint=hint,
+            memory=memory_changes,
+        )
+    if resumed and _resume_failed(case):
+        remembered["resume_failed"] = resumed
+    extra["memory"] = remembered
     if memory.blocked == "gave_up" or len(recent) >= s.max_restarts_per_hour:
         detail = (
             "gave up earlier; waiting for `heartbeat notes resume`"
@@ -294,7 +375,7 @@ def _budget(
             action=Action.GAVE_UP,
             detail=detail,
             hint=hint,
-            memory={"blocked": "gave_up"},
+            memory={"blocked": "gave_up", **remembered},
         )
     if recent:
         delay = min(s.backoff_minutes * 60 * 2 ** (len(recent) - 1), s.backoff_cap_minutes * 60)
@@ -311,6 +392,11 @@ def _budget(
         detail = f"{detail}; {reason}"
     if ralph:
         detail = f"wrapped in a Ralph loop (auto_ralph); {detail}"
+    resume = None if ralph or "resume_failed" in remembered else _resume(case, diagnosis)
+    if resume:
+        detail = f"{detail}; resuming {case.obs.profile}'s session {resume}"
+    elif "resume_failed" in remembered:
+        detail = f"{detail}; the resume of session {resumed} failed: started afresh"
     return _base(
         case,
         diagnosis,
@@ -319,6 +405,7 @@ def _budget(
         detail=detail,
         restart=True,
         ralph=ralph,
+        resume=resume,
         **extra,
     )
 
@@ -342,6 +429,24 @@ def _reason(case: Case) -> str:
     return " — ".join(parts)
 
 
+#: A resumed agent that fails within this long failed to resume (an unknown id, say).
+RESUME_GRACE = 90.0
+
+
+def _resume_failed(case: Case) -> bool:
+    obs = case.obs
+    if not case.memory.resumed_session:
+        return False
+    quick = obs.finished and obs.exit_code != 0 and (obs.age or 0.0) < RESUME_GRACE
+    return bool(case.signals.resume_failed) or quick
+
+
+def _failure_line(case: Case) -> str | None:
+    """The agent's own first error line (for "the same failure again")."""
+    kinds = {"transient", "task_failed", "config", "resume_failed"}
+    return next((m.line for m in case.obs.voice if m.kind in kinds), None)
+
+
 def _ralph(
     case: Case, diagnosis: Diagnosis, tally: _Tally, now: datetime.datetime, profiles: Profiles
 ) -> Decision:
@@ -363,12 +468,14 @@ _ACTIONS: dict[str, Callable[[Case, Diagnosis, _Tally, datetime.datetime, Profil
 }
 
 
-def restarted(memory: SessionState, diagnosis: Diagnosis, ts: float) -> SessionState:
+def restarted(memory: SessionState, decision: Decision, ts: float) -> SessionState:
     """The remembered state after a restart that tmux accepted."""
+    diagnosis = decision.diagnosis
     changes: dict[str, t.Any] = {
         "restarts": [*memory.restarts, ts],
         "restarted_at": ts,
         "incarnation": None,
+        "resumed_session": decision.resume,
     }
     if diagnosis == D.FAILED:
         changes["failures"] = memory.failures + 1

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import pathlib
+import re
 import typing as t
 
 import memory_schema as ms
+from heartbeat import records
 from heartbeat.processes import SHELLS, busy
 from heartbeat.profiles import rewrite
 from heartbeat.session import TAIL_PROGRAM, parse_started, ralph_command, shell_command
@@ -55,6 +58,15 @@ class Observation:
     #: The command with every flag the agent rejects replaced, and the first flag replaced.
     rewritten: str | None = None
     rejected_flag: tuple[str, str, str] | None = None
+    #: The agent's own session id (its banner, its --session-id, or remembered).
+    agent_session: str | None = None
+    #: A limit the agent recorded in its own files, and its reset (epoch seconds).
+    record_limit: str | None = None
+    record_reset: float | None = None
+    #: The stamp of the account's credentials file (a new login changes it).
+    credentials: str | None = None
+    #: The agent can resume a conversation (its profile says how).
+    resumable: bool = False
     #: The completion hook's line (``EXITED: N``) that counted, if any.
     hook: str | None = None
     #: What the agent's profile says its exit code means (config, auth, rate_limit).
@@ -130,7 +142,10 @@ def observe(
     panes = probe.session_panes(entry.name) if probe.server == "running" else []
     output = _lines(panes, probe)
     fixed, used = rewrite(profile, entry.command)
+    home = agent.home(command, env) if agent else None
     base: dict[str, t.Any] = {
+        "credentials": _stamp(home, agent.credentials if agent else None),
+        "resumable": bool(profile and profile.resume),
         "entry": entry,
         "profile": profile.name if profile else None,
         "account": profiles.account(command, env),
@@ -145,8 +160,15 @@ def observe(
     base["started_at"] = started
     base["age"] = max(0.0, ts - started) if started is not None else None
     if not panes:
+        sid = memory.agent_session
+        found = records.read(agent.records if agent else None, home, sid)
+        if found is not None:
+            base.update(record_limit=found.limit, record_reset=found.reset)
         return Observation(
-            state=PaneState.DEAD, log=_log(agent, log_events, started, memory, ts), **base
+            agent_session=sid,
+            state=PaneState.DEAD,
+            log=_log(agent, log_events, started, memory, ts),
+            **base,
         )
     finish = [m for m in scan(output, signatures, "pane") if m.kind == "finish"]
     exited = _at_tail(panes, running) and (bool(finish) or all(p.dead for p in panes))
@@ -160,7 +182,13 @@ def observe(
     voice = tuple(m for m in scan(voice_lines, signatures, "pane") if m.kind != "finish")
     last = voice_lines[-1].strip() if voice_lines and not exited else ""
     prompt = next((m.line for m in voice if m.kind == "prompt" and m.line == last), None)
+    sid = _session_id(agent or profile, command, output) or memory.agent_session
+    if exited and code != 0:
+        found = records.read(agent.records if agent else None, home, sid)
+        if found is not None:
+            base.update(record_limit=found.limit, record_reset=found.reset)
     observation = Observation(
+        agent_session=sid,
         state=PaneState.EXITED if exited else PaneState.RUNNING,
         exit_code=code,
         hook=finish[-1].line if exited and finish else None,
@@ -196,6 +224,33 @@ def observe(
             checked = verify(entry.dir or observation.cwd, command, started)
             observation = dataclasses.replace(observation, verification=checked)
     return observation
+
+
+def _session_id(profile: Profile | None, command: str, output: Sequence[str]) -> str | None:
+    """The agent's session id: given in the command (``--session-id``), else its banner."""
+    if profile is None:
+        return None
+    if profile.session_flag:
+        given = re.search(rf"(?<!\S){re.escape(profile.session_flag)}[= ](\S+)", command)
+        if given:
+            return given.group(1).strip("'\"")
+    if profile.session_id is not None:
+        for line in output[:60]:
+            found = profile.session_id.match(line.strip())
+            if found:
+                return found.group("id")
+    return None
+
+
+def _stamp(home: str | None, name: str | None) -> str | None:
+    """The credentials file's (size, mtime, inode): a new login changes it."""
+    if not home or not name:
+        return None
+    try:
+        info = (pathlib.Path(home) / name).stat()
+    except OSError:
+        return None
+    return f"{info.st_size}:{info.st_mtime_ns}:{info.st_ino}"
 
 
 def _last_index(lines: list[str], wanted: str) -> int:

@@ -32,6 +32,8 @@ class SessionReport:
     idle: float | None = None
     verification: dict[str, object] | None = None
     agent: str | None = None
+    #: The agent's own session id (what a restart resumes).
+    agent_session: str | None = None
 
     @classmethod
     def of(cls, outcome: Outcome, ts: float) -> SessionReport:
@@ -54,6 +56,7 @@ class SessionReport:
             idle=obs.idle,
             verification=outcome.verification.to_json() if outcome.verification else None,
             agent=obs.profile,
+            agent_session=outcome.memory.agent_session or obs.agent_session,
         )
 
     def to_json(self) -> dict[str, object]:

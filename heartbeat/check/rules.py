@@ -30,6 +30,8 @@ class Signals:
     auth: tuple[str, ...] = ()
     rate: tuple[str, ...] = ()
     config: tuple[str, ...] = ()
+    #: The agent could not resume the conversation it was asked to (an unknown id).
+    resume_failed: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,12 +46,14 @@ def signals(obs: Observation, memory: SessionState) -> Signals:
     """Evidence in order of trust: a running agent or an exit of 0 gives none."""
     if obs.state is PaneState.RUNNING or (obs.finished and obs.exit_code == 0):
         return Signals()
-    found: dict[str, list[str]] = {"auth": [], "rate_limit": [], "config": []}
+    found: dict[str, list[str]] = {"auth": [], "rate_limit": [], "config": [], "resume_failed": []}
     for match in obs.voice:
         if match.kind in found:
             found[match.kind].append(match.line)
     if obs.exit_kind in found:
         found[obs.exit_kind].append(f"exit {obs.exit_code}")
+    if obs.record_limit:
+        found["rate_limit"].append(f"{obs.profile} recorded {obs.record_limit} (its own records)")
     if not found["auth"] and not found["rate_limit"]:
         for kind, line in obs.log:
             if kind in found:
@@ -58,7 +62,28 @@ def signals(obs: Observation, memory: SessionState) -> Signals:
     if void is not None and (obs.incarnation is None or void in ("pending", obs.incarnation)):
         # the user resumed after this incarnation failed: its old errors are void
         found["auth"], found["rate_limit"] = [], []
-    return Signals(tuple(found["auth"]), tuple(found["rate_limit"]), tuple(found["config"]))
+    if credentials_changed(obs, memory):
+        # logged in again since the block: the errors the old login caused are void
+        found["auth"], found["rate_limit"] = [], []
+    return Signals(
+        tuple(found["auth"]),
+        tuple(found["rate_limit"]),
+        tuple(found["config"]),
+        tuple(found["resume_failed"]),
+    )
+
+
+def credentials_changed(obs: Observation, memory: SessionState) -> bool:
+    """An auth block whose account has logged in again since (its credentials file changed)."""
+    return (
+        memory.blocked == "auth"
+        and memory.blocked_stamp is not None
+        and (obs.credentials or "missing") != memory.blocked_stamp
+    )
+
+
+def _still_blocked(c: Case) -> bool:
+    return c.memory.blocked == "auth" and not credentials_changed(c.obs, c.memory)
 
 
 def _read_and_exit(c: Case) -> bool:
@@ -89,7 +114,7 @@ def _misconfigured(c: Case) -> bool:
 
 RULES: tuple[tuple[Diagnosis, Callable[[Case], bool]], ...] = (
     (D.PAUSED, lambda c: c.obs.paused),
-    (D.AUTH_EXPIRED, lambda c: bool(c.signals.auth) or c.memory.blocked == "auth"),
+    (D.AUTH_EXPIRED, lambda c: bool(c.signals.auth) or _still_blocked(c)),
     (D.MISCONFIGURED, _misconfigured),
     (D.RATE_LIMITED, lambda c: bool(c.signals.rate)),
     (D.READ_AND_EXIT, _read_and_exit),

@@ -59,9 +59,19 @@ class Profile:
     default_engine: str | None = None
     version_args: tuple[str, ...] = ()
     help_args: tuple[str, ...] = ()
+    #: Whose records to read (``codex`` rollouts, ``claude`` transcripts); None: none.
+    records: str | None = None
+    #: A pane line that names the agent's session id (group ``id``).
+    session_id: re.Pattern[str] | None = None
+    #: The flag that sets the session id at start (``--session-id``).
+    session_flag: str | None = None
+    #: What replaces the task to resume a conversation (``{id}``, ``{prompt}``); () none.
+    resume: tuple[str, ...] = ()
+    #: The credentials file in the agent's folder (a change releases an auth block).
+    credentials: str | None = None
 
-    def account(self, command: str, env: Mapping[str, str]) -> str | None:
-        """Which account the session runs on: its credentials' folder (None: unknown).
+    def home(self, command: str, env: Mapping[str, str]) -> str | None:
+        """The agent's own folder (credentials, records): ``CODEX_HOME``, ``~/.claude`` …
 
         A ``VAR=value`` assignment in the command wins over the environment.
         """
@@ -71,7 +81,12 @@ class Profile:
         folder = found.group(1).strip("'\"") if found else env.get(self.account_env)
         home = env.get("HOME") or os.path.expanduser("~")
         folder = folder or (self.account_default or "").replace("~", home, 1)
-        return f"{self.name}:{os.path.normpath(folder)}" if folder else None
+        return os.path.normpath(os.path.expanduser(folder)) if folder else None
+
+    def account(self, command: str, env: Mapping[str, str]) -> str | None:
+        """Which account the session runs on: its agent's folder (None: unknown)."""
+        folder = self.home(command, env)
+        return f"{self.name}:{folder}" if folder else None
 
 
 def _profile(raw: Mapping[str, t.Any], where: str) -> Profile:
@@ -110,6 +125,11 @@ def _profile(raw: Mapping[str, t.Any], where: str) -> Profile:
         default_engine=raw.get("default_engine"),
         version_args=tuple(raw.get("version_args", ())),
         help_args=tuple(raw.get("help_args", ())),
+        records=raw.get("records"),
+        session_id=re.compile(raw["session_id"], re.M) if raw.get("session_id") else None,
+        session_flag=raw.get("session_flag"),
+        resume=tuple(raw.get("resume", ())),
+        credentials=raw.get("credentials"),
         **text,
     )
 
@@ -212,51 +232,65 @@ _PREFIXES = frozenset({"env", "exec", "nohup", "npx", "command", "time", "nice",
 
 def command_words(command: str) -> list[str]:
     """The program name of each simple command in a shell command line (quotes respected)."""
-    words: list[str] = []
-    for segment in _segments(command):
-        for word in segment.split():
-            token = word.strip("'\"")
+    return [command[start:end].strip("'\"") for start, end in _programs(command)]
+
+
+def _programs(command: str) -> list[tuple[int, int]]:
+    """The span of each simple command's program word (assignments and prefixes skipped)."""
+    found = []
+    for words in _simple_commands(command):
+        for start, end in words:
+            token = command[start:end].strip("'\"")
             if _ASSIGNMENT.match(token) or token in _PREFIXES or token.startswith("-"):
                 continue
-            words.append(token)
+            found.append((start, end))
             break
-    return words
+    return found
 
 
-def _segments(command: str) -> list[str]:
-    """*command* cut at unquoted separators (``;``, ``&&``, ``||``, ``|``, newlines)."""
-    segments: list[str] = []
-    current: list[str] = []
+def _simple_commands(command: str) -> list[list[tuple[int, int]]]:
+    """*command*'s words as spans, grouped by simple command (cut at ``;``, ``&&``, ``|`` …)."""
+    groups: list[list[tuple[int, int]]] = [[]]
     quote = ""
+    start: int | None = None
     index = 0
     while index < len(command):
         char = command[index]
+        step = 2 if char == "\\" and quote != "'" else 1
         if quote:
-            if char == "\\" and quote == '"':
-                current.append(command[index : index + 2])
-                index += 2
-                continue
             if char == quote:
                 quote = ""
-            current.append(char)
         elif char in "'\"":
             quote = char
-            current.append(char)
-        elif char == "\\":
-            current.append(command[index : index + 2])
-            index += 2
-            continue
-        else:
-            match = _SEPARATOR.match(command, index)
-            if match:
-                segments.append("".join(current))
-                current = []
-                index = match.end()
+            start = index if start is None else start
+        elif char.isspace() or _SEPARATOR.match(command, index):
+            if start is not None:
+                groups[-1].append((start, index))
+                start = None
+            separator = _SEPARATOR.match(command, index)
+            if separator:
+                groups.append([])
+                index = separator.end()
                 continue
-            current.append(char)
-        index += 1
-    segments.append("".join(current))
-    return [s for s in segments if s.strip()]
+        elif start is None:
+            start = index
+        index += step
+    if start is not None:
+        groups[-1].append((start, len(command)))
+    return [g for g in groups if g]
+
+
+def agent_words(command: str, profile: Profile) -> list[tuple[int, int]] | None:
+    """The word spans of the simple command that runs *profile*'s agent (None: none does)."""
+    for words in _simple_commands(command):
+        for start, end in words:
+            token = command[start:end].strip("'\"")
+            if _ASSIGNMENT.match(token) or token in _PREFIXES or token.startswith("-"):
+                continue
+            if os.path.basename(token) in profile.commands:
+                return words
+            break
+    return None
 
 
 def rewrite(profile: Profile | None, command: str) -> tuple[str, list[Rewrite]]:
