@@ -10,7 +10,13 @@ import pytest
 REPO = pathlib.Path(__file__).resolve().parents[2]
 PACKAGES = [REPO / "heartbeat", REPO / "memory_schema"]
 #: What the pure stages may import (standard library values and our own pure modules).
-PURE = {"heartbeat.check.decide", "heartbeat.check.rules", "heartbeat.check.hints"}
+PURE = {
+    "heartbeat.check.decide",
+    "heartbeat.check.rules",
+    "heartbeat.check.hints",
+    "heartbeat.check.verdict",
+    "heartbeat.check.restarts",
+}
 PURE_IMPORTS = {
     "__future__",
     "collections",
@@ -19,8 +25,11 @@ PURE_IMPORTS = {
     "datetime",
     "typing",
     "zlib",
+    "heartbeat.check",
     "heartbeat.check.hints",
+    "heartbeat.check.restarts",
     "heartbeat.check.rules",
+    "heartbeat.check.verdict",
     "heartbeat.timefmt",
     "heartbeat.words",
 }
