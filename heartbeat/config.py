@@ -57,6 +57,11 @@ class Settings:
     path_prefix: str = "/opt/homebrew/bin:/usr/local/bin"
     auto_ralph: bool = False
     notify_timeout: float = 10.0
+    #: Where `openclaw message send` delivers (both needed), and the gateway's wake hook.
+    notify_channel: str | None = None
+    notify_target: str | None = None
+    gateway_url: str | None = None
+    gateway_token: str | None = None
     capture_lines: int = 200
     log_bytes_per_check: int = 4 * 1024 * 1024
     cron_grace_minutes: float = 5.0
@@ -78,6 +83,8 @@ class Settings:
                 shown = "off" if value is None else shlex.join(value)
             elif field.name == "signatures":
                 shown = f"{len(value)} extra"
+            elif field.name == "gateway_token":
+                shown = "(set)" if value else ""
             else:
                 shown = "" if value is None else str(value)
             rows.append((field.name, shown, self.sources.get(field.name, "default")))
