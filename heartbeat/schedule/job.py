@@ -99,7 +99,8 @@ def heartbeat_command() -> list[str]:
 
 def job_path(settings: Settings, env: Mapping[str, str], command: Sequence[str]) -> str:
     """PATH for the job: the configured prefix (the seed's fix), the folders of
-    heartbeat and of the tools a check runs (as found now), then ``/usr/bin:/bin``."""
+    heartbeat and of the tools a check runs (as found now), then ``/usr/bin:/bin``
+    (always last)."""
     prefix = settings.path_prefix.split(os.pathsep)
     folders = [os.path.expanduser(folder) for folder in prefix if folder]
     folders.append(str(pathlib.Path(command[0]).parent))
@@ -107,8 +108,9 @@ def job_path(settings: Settings, env: Mapping[str, str], command: Sequence[str])
         found = shutil.which(tool, path=env.get("PATH", os.defpath))
         if found:
             folders.append(str(pathlib.Path(found).absolute().parent))
-    folders.extend(BASE_PATH)
-    return os.pathsep.join(dict.fromkeys(folders))
+    # the base comes last even when a tool lives there, so the order never depends on it
+    folders = [folder for folder in folders if folder not in BASE_PATH]
+    return os.pathsep.join(dict.fromkeys([*folders, *BASE_PATH]))
 
 
 def baked_env(env: Mapping[str, str]) -> list[tuple[str, str]]:
