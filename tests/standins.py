@@ -22,6 +22,9 @@ import uuid
 
 import pytest
 
+if t.TYPE_CHECKING:
+    from tests.cronbox import CrontabSandbox
+
 REPO = pathlib.Path(__file__).resolve().parent.parent
 PROGRAMS = ("launchctl", "systemctl", "openclaw")
 LAUNCHER = """#!{python}
@@ -294,11 +297,15 @@ def _automations(args: list[str], jobs: list[dict[str, t.Any]]) -> int:
 
 
 @pytest.fixture(name="standins")
-def standins_fixture(tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> Standins:
+def standins_fixture(
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch, crontab_sandbox: CrontabSandbox
+) -> Standins:
     """launchctl, systemctl and openclaw stand-ins first on PATH, recording into tmp_path.
 
     HOME becomes the test's own folder too: the plugin's is shared by the whole
-    session, and ``~/Library/LaunchAgents`` must not outlive a test.
+    session, and ``~/Library/LaunchAgents`` must not outlive a test. The crontab
+    is the test's own (``crontab_sandbox``): `schedule` looks at every scheduler.
+    A module using this fixture imports the two of tests/cronbox.py as well.
     """
     home = tmp_path / "home"
     home.mkdir()

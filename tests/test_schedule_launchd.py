@@ -25,6 +25,10 @@ from heartbeat.schedule import launchd
 from heartbeat.schedule.expr import expand, validate_schedule
 from heartbeat.state import State, save_state
 from tests import helpers
+from tests.cronbox import (  # noqa: F401 - fixtures, registered by being imported
+    crontab_sandbox_fixture,
+    private_spool_possible_fixture,
+)
 from tests.standins import Standins, standins_fixture  # noqa: F401
 
 HEARTBEAT = str(pathlib.Path(sys.executable).parent / "heartbeat")
