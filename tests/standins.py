@@ -234,7 +234,8 @@ def _option(args: list[str], name: str) -> str | None:
 def openclaw(args: list[str], state: dict[str, t.Any]) -> int:
     """``automations`` (or, with ``groups``, only ``cron``) create/list/remove,
     ``system event``, ``message send``; ``gateway`` false makes every call fail as
-    the real CLI does without a gateway; ``fail_sends`` fails that many sends."""
+    the real CLI does without a gateway; ``fail_sends`` fails that many sends;
+    ``event_reply`` replaces the ``ok`` of ``system event``."""
     group = args[0] if args else ""
     groups = state.get("groups", ["automations", "cron"])
     if group in ("automations", "cron") and group not in groups:
@@ -254,7 +255,7 @@ def openclaw(args: list[str], state: dict[str, t.Any]) -> int:
             return 1
         sends.append(args)
         if args[0] == "system":
-            print("ok")
+            print(state.get("event_reply", "ok"))
         else:
             print(f"✅ Sent via {_option(args, '--channel')}. Message ID: {len(sends)}")
         return 0
