@@ -717,3 +717,12 @@ def unused_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def test_a_one_value_range_means_that_value_as_cron_reads_it() -> None:
+    """croniter reads `1-1` as every value of the field; cron as 1: the expression is
+    normalised to what cron means before anything else reads it."""
+    expression = cron.validate_schedule("0 9 1-1 * mon-mon")
+    assert expression == "0 9 1 * mon"
+    runs = cron.next_runs(expression, pendulum.datetime(2026, 11, 25, tz="UTC"), 3)
+    assert {(run.day == 1 or run.day_of_week == pendulum.MONDAY) for run in runs} == {True}

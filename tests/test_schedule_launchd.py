@@ -142,7 +142,7 @@ def test_show_says_whether_launchd_has_it_and_whether_checks_keep_up(
     assert shown["via"] == "launchd"
     assert shown["running"] is True
     assert shown["status"].startswith("loaded (state = not running")
-    assert shown["schedule"] == "0,10,20,30,40,50 * * * *"
+    assert shown["schedule"] == "*/10 * * * *"
     assert len(shown["next_runs"]) == 3
     assert shown["self_watch"]["status"] == "ok"
     assert shown["files"] == [str(plist_file())]
@@ -250,9 +250,9 @@ def test_the_schedule_read_back_from_a_plist_is_the_one_written(
 ) -> None:
     from heartbeat.errors import UsageError
 
-    expression = " ".join(fields)
     try:
-        entries = launchd.calendar(validate_schedule(expression))
+        expression = validate_schedule(" ".join(fields))
+        entries = launchd.calendar(expression)
     except UsageError:
         assume(False)
         return

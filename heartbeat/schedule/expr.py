@@ -36,6 +36,7 @@ NICKNAMES = {
 _NAMES = "jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|sun|mon|tue|wed|thu|fri|sat"
 #: One field of a classic five-field expression: no croniter-only syntax (L, W, #, ?, H).
 _FIELD = re.compile(rf"^(?:[0-9*,/-]|{_NAMES})+$", re.IGNORECASE)
+_SINGLE_RANGE = re.compile(r"\b(\w+)-\1\b(?!/)", re.IGNORECASE)
 _EVERY = re.compile(r"^\s*(\d+)\s*([mh])\s*$", re.IGNORECASE)
 #: Names of the five fields, in order, and their ranges.
 FIELDS = (("minute", 0, 59), ("hour", 0, 23), ("day", 1, 31), ("month", 1, 12), ("weekday", 0, 6))
@@ -70,7 +71,8 @@ def validate_schedule(expression: str, flag: str = "--schedule") -> str:
     """
     from croniter import croniter
 
-    fields = expression.split()
+    # croniter reads a one-value range ("1-1") as the whole field; cron as that value
+    fields = [_SINGLE_RANGE.sub(r"\1", field) for field in expression.split()]
     normal = " ".join(fields)
     hint = (
         f"{flag} {expression!r} is not a cron schedule: {{}}; write five fields "

@@ -115,7 +115,29 @@ def schedule_of(plist: Mapping[str, t.Any]) -> str:
             fields = [[a[0], a[1], a[2], a[3], b[4]]]
     if len(fields) != 1:
         raise ValueError("the LaunchAgent's calendar is not one cron schedule")
-    return " ".join("*" if values is None else ",".join(map(str, values)) for values in fields[0])
+    found = fields[0]
+    # with both a day and a weekday cron runs on either: a full list is not a "*" there
+    union = found[2] is not None and found[4] is not None
+    return " ".join(_compact(v, i, keep=union and i in (2, 4)) for i, v in enumerate(found))
+
+
+#: The range of each cron field, in cron's order.
+_RANGES = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 6))
+
+
+def _compact(values: list[int] | None, field: int, *, keep: bool = False) -> str:
+    """A field as a person writes it: ``*``, ``*/5``, ``8-22``, else a list
+    (``keep``: a full range stays a range)."""
+    low, high = _RANGES[field]
+    if values is None or (values == list(range(low, high + 1)) and not keep):
+        return "*"
+    if len(values) > 1 and values[0] == low:
+        step = values[1] - values[0]
+        if values == list(range(low, high + 1, step)):
+            return f"*/{step}"
+    if len(values) > 2 and values == list(range(values[0], values[-1] + 1)):
+        return f"{values[0]}-{values[-1]}"
+    return ",".join(map(str, values))
 
 
 def _fields(entries: list[dict[str, t.Any]]) -> list[list[int] | None]:
