@@ -270,3 +270,26 @@ def test_install_without_via_uses_the_user_manager_and_says_so(standins: Standin
     code, out, _ = helpers.cli("schedule", "remove")
     assert code == 0
     assert not (units() / "heartbeat.timer").exists()
+
+
+class UsageRow(t.NamedTuple):
+    test_id: str
+    args: list[str]
+    says: str
+
+
+USAGE_ROWS = [
+    UsageRow("unknown-via", ["install", "--via", "anacron"], "--via 'anacron' is not a scheduler"),
+    UsageRow("show-unknown-via", ["show", "--via", "at"], "choose one of launchd, systemd"),
+    UsageRow("both", ["install", "--every", "5m", "--schedule", "* * * * *"], "either --every"),
+    UsageRow("bad-every", ["install", "--via", "systemd", "--every", "90m"], "1m to 59m"),
+]
+
+
+@pytest.mark.parametrize("row", USAGE_ROWS, ids=[r.test_id for r in USAGE_ROWS])
+def test_usage_errors_exit_2_and_install_nothing(row: UsageRow, standins: Standins) -> None:
+    code, out, err = helpers.cli("schedule", *row.args)
+    assert (code, out) == (2, "")
+    assert row.says in err
+    assert standins.calls() == []
+    assert not units().exists()

@@ -11,6 +11,9 @@ from heartbeat.cli.cron import settings_with_folders
 from heartbeat.errors import ExitCode
 
 if t.TYPE_CHECKING:
+    import pathlib
+
+    from heartbeat.config import Settings
     from heartbeat.schedule.result import ScheduleResult
 
 app = typer.Typer(
@@ -137,7 +140,7 @@ def show_command(
     raise typer.Exit(code=int(ExitCode.ATTENTION if attention else ExitCode.OK))
 
 
-def _lenient_settings(state_dir: t.Any) -> t.Any:
+def _lenient_settings(state_dir: pathlib.Path | None) -> Settings:
     """Settings for `remove`: a broken config file must not stand in the way of removing."""
     import os
 

@@ -14,6 +14,7 @@ import typing as t
 from heartbeat.doctor.model import Context, Finding, Level, with_prefix
 from heartbeat.errors import ConfigError, HeartbeatError
 from heartbeat.schedule.expr import describe_schedule
+from heartbeat.timefmt import format_duration
 
 if t.TYPE_CHECKING:
     from heartbeat.schedule.watch import Installed
@@ -280,5 +281,5 @@ def check_last_check(ctx: Context) -> list[Finding]:
                 "run `heartbeat check` once, then let a scheduler run it",
             )
         ]
-    minutes = max(0.0, ctx.now.timestamp() - last) / 60
-    return [Finding("last_check", Level.OK, f"last check {minutes:.0f} min ago (no schedule)")]
+    ago = format_duration(ctx.now.timestamp() - last)
+    return [Finding("last_check", Level.OK, f"last check {ago} ago (no schedule)")]
