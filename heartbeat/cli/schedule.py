@@ -120,8 +120,7 @@ def show_command(
     state_dir: common.StateDirOption = None,
     json_output: common.JsonOption = False,
 ) -> None:
-    """Show what runs the checks, the next three runs, whether the scheduler runs it,
-    and whether the heartbeat kept to it.
+    """Show what runs the checks, its next runs, whether it runs, and if checks keep up.
 
     Exits 1 when nothing is installed, the scheduler does not run it, or the
     heartbeat missed its schedule.
