@@ -63,6 +63,11 @@ class Settings:
         "Continue the task you were working on; check git status and the files first."
     )
     notify_timeout: float = 10.0
+    #: Where `openclaw message send` delivers (both needed), and the gateway's wake hook.
+    notify_channel: str | None = None
+    notify_target: str | None = None
+    gateway_url: str | None = None
+    gateway_token: str | None = None
     capture_lines: int = 200
     log_bytes_per_check: int = 4 * 1024 * 1024
     cron_grace_minutes: float = 5.0
@@ -86,6 +91,8 @@ class Settings:
                 shown = "off" if value is None else shlex.join(value)
             elif field.name in {"signatures", "profiles"}:
                 shown = f"{len(value)} extra"
+            elif field.name == "gateway_token":
+                shown = "(set)" if value else ""
             else:
                 shown = "" if value is None else str(value)
             rows.append((field.name, shown, self.sources.get(field.name, "default")))

@@ -23,6 +23,11 @@ from heartbeat.config import load_settings
 from heartbeat.doctor import DoctorResult, Level, load, parse_entry, run_doctor
 from heartbeat.state import State, save_state
 from tests import helpers
+from tests.cronbox import (  # noqa: F401 - fixtures, registered by being imported
+    crontab_sandbox_fixture,
+    private_spool_possible_fixture,
+)
+from tests.standins import Standins, standins_fixture  # noqa: F401
 
 if t.TYPE_CHECKING:
     import libtmux
@@ -330,3 +335,131 @@ def test_a_bad_config_does_not_stop_the_doctor(
     assert str(tmp_path / "config.toml") in config[0]["what"]
     assert len(report["findings"]) > 5
     assert code == 1
+
+
+# ------------------------------------------------------------------ macOS and the schedulers
+
+
+class PrivacyRow(t.NamedTuple):
+    test_id: str
+    folder: str
+    warned: str | None
+
+
+PRIVACY_ROWS = [
+    PrivacyRow("documents", "~/Documents/app", "~/Documents"),
+    PrivacyRow("desktop-absolute", "{home}/Desktop/x/y", "~/Desktop"),
+    PrivacyRow("downloads-itself", "~/Downloads", "~/Downloads"),
+    PrivacyRow("icloud-drive", "~/Library/Mobile Documents/com~apple~CloudDocs/p", "~/Library"),
+    PrivacyRow("external-volume", "/Volumes/Work/app", "an external volume (/Volumes/Work)"),
+    PrivacyRow("code-folder", "~/code/app", None),
+    PrivacyRow("documents-lookalike", "~/Documents-old/app", None),
+    PrivacyRow("volumes-itself", "/Volumes", None),
+]
+
+
+@pytest.mark.parametrize("row", PRIVACY_ROWS, ids=[r.test_id for r in PRIVACY_ROWS])
+def test_macos_privacy_folders_are_warned_about(
+    row: PrivacyRow, agents: pathlib.Path, notes_dir: pathlib.Path
+) -> None:
+    home = pathlib.Path(os.environ["HOME"])
+    folder = row.folder.format(home=home)
+    helpers.write_note(notes_dir, helpers.canonical("job", "codex exec 'go'", pathlib.Path(folder)))
+    settings, config = load()
+    on_mac = run_doctor(
+        settings, pendulum.now(), table="", config_finding=config, platform="darwin"
+    ).by_check("privacy")
+    on_linux = run_doctor(
+        settings, pendulum.now(), table="", config_finding=config, platform="linux"
+    ).by_check("privacy")
+    assert on_linux == []
+    if row.warned is None:
+        assert on_mac == []
+        return
+    [finding] = on_mac
+    assert finding.level is Level.WARN
+    assert f"session job works in {folder}, inside {row.warned}" in finding.what
+    assert "Operation not permitted" in finding.what
+    assert "Full Disk Access" in finding.fix
+    assert os.path.realpath(sys.executable) in finding.fix
+    assert "~/code" in finding.fix
+
+
+def test_cron_on_a_mac_is_said_to_skip_runs_while_asleep(agents: pathlib.Path) -> None:
+    table = f"*/5 * * * * {venv_heartbeat()} check\n"
+    settings, config = load()
+    result = run_doctor(
+        settings, pendulum.now(), table=table, config_finding=config, platform="darwin"
+    )
+    said = text(result, "scheduler")
+    assert "skips the checks while the Mac sleeps" in said
+    assert "heartbeat schedule install" in said
+    helpers.write_note(
+        helpers.settings().notes_dir,
+        helpers.canonical("job", "codex exec 'go'", pathlib.Path("/Volumes/W/a")),
+    )
+    result = run_doctor(
+        settings, pendulum.now(), table=table, config_finding=config, platform="darwin"
+    )
+    [privacy] = result.by_check("privacy")
+    assert "Full Disk Access to /usr/sbin/cron" in privacy.fix
+
+
+def _standin_doctor(table: str = "") -> DoctorResult:
+    settings, config = load()
+    return run_doctor(settings, pendulum.now(), table=table, config_finding=config)
+
+
+def test_a_loaded_launch_agent_is_the_scheduler(agents: pathlib.Path, standins: Standins) -> None:
+    assert helpers.cli("schedule", "install", "--via", "launchd")[0] == 0
+    result = _standin_doctor()
+    [found] = [f for f in result.by_check("scheduler") if f.level is Level.OK]
+    assert "launchd runs the heartbeat every 5 minutes" in found.what
+    assert found.what.endswith(": loaded")
+    assert levels(result, "job_path") == {Level.OK}
+    assert levels(result, "crontab") == {Level.OK}
+    assert "no crontab entry: launchd runs the checks" in text(result, "crontab")
+    assert "launchd runs it every 5 minutes" in text(result, "last_check")
+    standins.set(loaded={})
+    [lost] = _standin_doctor().by_check("scheduler")
+    assert lost.level is Level.FAIL
+    assert "but it is not loaded" in lost.what
+    assert "heartbeat schedule install --via launchd" in lost.fix
+
+
+def test_an_inactive_systemd_timer_fails_and_two_schedulers_are_one_too_many(
+    agents: pathlib.Path, standins: Standins
+) -> None:
+    assert helpers.cli("schedule", "install", "--via", "systemd")[0] == 0
+    table = f"*/5 * * * * env PATH={helpers.AGENTS}:/usr/bin:/bin {venv_heartbeat()} check\n"
+    result = _standin_doctor(table)
+    said = text(result, "scheduler")
+    assert "systemd runs the heartbeat every 5 minutes" in said
+    assert "the timer is active" in said
+    assert "more than one scheduler runs the heartbeat (cron, systemd)" in said
+    standins.set(active=[])
+    [lost] = [f for f in _standin_doctor().by_check("scheduler") if f.level is Level.FAIL]
+    assert "but the timer is not active" in lost.what
+
+
+def test_an_automation_the_gateway_lost_fails(agents: pathlib.Path, standins: Standins) -> None:
+    assert helpers.cli("schedule", "install", "--via", "openclaw")[0] == 0
+    assert levels(_standin_doctor(), "scheduler") == {Level.OK}
+    standins.set(jobs=[])
+    [lost] = _standin_doctor().by_check("scheduler")
+    assert (lost.level, "no longer has it" in lost.what) == (Level.FAIL, True)
+    standins.set(gateway=False)
+    [unknown] = _standin_doctor().by_check("scheduler")
+    assert unknown.level is Level.WARN
+    assert "gateway not reachable" in unknown.what
+
+
+def test_notifications_that_did_not_arrive_are_mentioned(
+    agents: pathlib.Path, tmp_path: pathlib.Path
+) -> None:
+    state = tmp_path / "state"
+    state.mkdir()
+    pending = {"pending": [{"text": "heartbeat: job died", "attempts": 1}], "sent": []}
+    (state / "outbox.json").write_text(json.dumps(pending))
+    [waiting] = [f for f in doctor().by_check("notify") if f.level is Level.WARN]
+    assert "1 notification(s) did not arrive and wait in the outbox" in waiting.what

@@ -9,7 +9,7 @@ from __future__ import annotations
 import typer
 
 import heartbeat.cli.misc as misc
-from heartbeat.cli import check, cron, notes
+from heartbeat.cli import check, cron, notes, schedule
 
 app = typer.Typer(
     name="heartbeat",
@@ -23,6 +23,7 @@ app.command("status")(check.status_command)
 app.command("verify")(check.verify_command)
 app.add_typer(notes.app, name="notes")
 app.add_typer(cron.app, name="cron")
+app.add_typer(schedule.app, name="schedule")
 app.command("launch")(misc.launch_command)
 app.command("doctor")(misc.doctor_command)
 app.command("demo")(misc.demo_command)

@@ -12,7 +12,7 @@ from heartbeat.errors import ExitCode
 
 if t.TYPE_CHECKING:
     from heartbeat.config import Settings
-    from heartbeat.cron import CronResult
+    from heartbeat.schedule.cron import CronResult
 
 app = typer.Typer(
     help="Install, show or remove the crontab entry that runs `heartbeat check`.",
@@ -20,7 +20,7 @@ app = typer.Typer(
 )
 
 
-def _settings(**folders: pathlib.Path | None) -> Settings:
+def settings_with_folders(**folders: pathlib.Path | None) -> Settings:
     """Settings with the folder flags given, ``~`` expanded (typer does not).
 
     Passed to ``load_settings`` as strings: its flag coercion takes path strings.
@@ -72,10 +72,11 @@ def install_command(
     absolute path of this heartbeat, a PATH that finds tmux and the agents, and
     the HEARTBEAT_* variables set now (cron passes none of your environment).
     """
-    from heartbeat import cron
+    from heartbeat.schedule import cron
+    from heartbeat.schedule.expr import resolve_schedule
 
-    expression = cron.resolve_schedule(every, schedule)
-    cfg = _settings(notes_dir=notes_dir, socket=socket, state_dir=state_dir)
+    expression = resolve_schedule(every, schedule)
+    cfg = settings_with_folders(notes_dir=notes_dir, socket=socket, state_dir=state_dir)
     _render(cron.install(cfg, expression, common.now(cfg)), json_output)
 
 
@@ -83,7 +84,7 @@ def install_command(
 @common.handle_errors
 def remove_command(json_output: common.JsonOption = False) -> None:
     """Take the heartbeat's block out of your crontab; every other line stays as it was."""
-    from heartbeat import cron
+    from heartbeat.schedule import cron
 
     _render(cron.remove(), json_output)
 
@@ -97,9 +98,9 @@ def show_command(
 
     Exits 1 when no entry is installed or the heartbeat missed its schedule.
     """
-    from heartbeat import cron
+    from heartbeat.schedule import cron
 
-    cfg = _settings(state_dir=state_dir)
+    cfg = settings_with_folders(state_dir=state_dir)
     result = cron.show(cfg, common.now(cfg))
     _render(result, json_output)
     late = result.watch is not None and result.watch.late

@@ -154,8 +154,14 @@ def config_show_command(
                 "config_file": str(cfg.config_file) if cfg.config_file else None,
                 "config_path": str(searched),
                 "settings": {
-                    name: {"value": _json_value(getattr(cfg, name)), "source": source}
-                    for name, _, source in cfg.describe()
+                    name: {
+                        # a secret is shown as `describe` shows it: "(set)", never the value
+                        "value": shown
+                        if name == "gateway_token"
+                        else _json_value(getattr(cfg, name)),
+                        "source": source,
+                    }
+                    for name, shown, source in cfg.describe()
                 },
             }
         )

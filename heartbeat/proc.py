@@ -1,0 +1,134 @@
+"""The one way heartbeat runs another program: an argument list, a timeout, text out.
+
+Never a shell string. Output goes to temporary files, not pipes: a program that
+leaves a daemon behind (a gateway it starts) would hold a pipe open, and reading
+it to the end would hang the caller. The program runs in its own session, so a
+timeout kills it and everything it started (its process group).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import signal
+import subprocess
+import tempfile
+import typing as t
+
+from heartbeat.errors import HeartbeatError
+
+if t.TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+#: Output kept per stream: the tail, so the last words (the error) survive.
+MAX_OUTPUT = 4 << 20
+
+
+class ProcError(HeartbeatError):
+    """A program could not be run, timed out, or failed; the message says which and why."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Result:
+    """What a program did. ``returncode`` is None when it never ran or was killed
+    at its timeout; ``error`` then says why (not on PATH, timed out, permission)."""
+
+    argv: tuple[str, ...]
+    returncode: int | None
+    stdout: str
+    stderr: str
+    error: str | None = None
+    #: True when the program does not exist (not on PATH, or no such file).
+    missing: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.returncode == 0
+
+    @property
+    def output(self) -> str:
+        """stdout and stderr together, stripped."""
+        return "\n".join(part.strip() for part in (self.stdout, self.stderr) if part.strip())
+
+    def reason(self, limit: int = 200) -> str:
+        """One line on why it failed: the error, else the exit status and last line said."""
+        name = os.path.basename(self.argv[0]) if self.argv else "?"
+        if self.error is not None:
+            return f"{name}: {self.error}"
+        said = (self.stderr.strip() or self.stdout.strip()).splitlines()[-1:]
+        tail = f": {said[0].strip()[:limit]}" if said else ""
+        return f"{name} exited {self.returncode}{tail}"
+
+    def check(self) -> Result:
+        """This result, or ProcError with ``reason()`` when it did not succeed."""
+        if not self.ok:
+            raise ProcError(self.reason())
+        return self
+
+
+def run(
+    argv: Sequence[str],
+    *,
+    timeout: float,
+    env: Mapping[str, str] | None = None,
+    input: str | None = None,  # noqa: A002 - subprocess's own name for it
+    cwd: str | os.PathLike[str] | None = None,
+    errors: str = "replace",
+) -> Result:
+    """Run ``argv`` to completion or ``timeout`` seconds; never raises for the program.
+
+    stdin is ``input`` (else nothing); bytes that are not UTF-8 are decoded with
+    ``errors`` ("surrogateescape" gives them back unchanged when encoded the same way).
+    A missing program, one that may not be executed and a timeout come back as
+    ``error``; a timeout kills the program's whole process group.
+    """
+    argv = tuple(os.fspath(part) for part in argv)
+    if not argv:
+        return Result(argv, None, "", "", "nothing to run")
+    with (
+        tempfile.TemporaryFile() as out,
+        tempfile.TemporaryFile() as err,
+        tempfile.TemporaryFile() as stdin,
+    ):
+        if input is not None:
+            stdin.write(input.encode("utf-8", errors))
+            stdin.seek(0)
+        try:
+            process = subprocess.Popen(
+                argv,
+                stdin=stdin if input is not None else subprocess.DEVNULL,
+                stdout=out,
+                stderr=err,
+                env=None if env is None else dict(env),
+                cwd=cwd,
+                start_new_session=True,
+            )
+        except FileNotFoundError:
+            where = "" if os.sep in argv[0] else " on PATH"
+            return Result(argv, None, "", "", f"not found{where}", missing=True)
+        except OSError as error:
+            return Result(argv, None, "", "", str(error.strerror or error))
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _kill_group(process)
+            return Result(argv, None, _read(out, errors), _read(err, errors), _late(timeout))
+        return Result(argv, process.returncode, _read(out, errors), _read(err, errors))
+
+
+def _late(timeout: float) -> str:
+    return f"timed out after {timeout:g} s"
+
+
+def _kill_group(process: subprocess.Popen[bytes]) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except OSError:
+        process.kill()
+    process.wait()
+
+
+def _read(handle: t.IO[bytes], errors: str) -> str:
+    size = handle.seek(0, os.SEEK_END)
+    handle.seek(max(0, size - MAX_OUTPUT))
+    return handle.read(MAX_OUTPUT).decode("utf-8", errors)
