@@ -134,12 +134,17 @@ def _journal(
     for outcome in outcomes:
         state.sessions[outcome.name] = journal.remembered(outcome)
     news = [event.split(" ", 1)[1] for o, event in told if event and journal.is_news(o)]
+    message = None
     if news:
         down = f"tmux server down ({seen.server_message}); " if seen.server_down else ""
-        sent = act.notify(settings, f"heartbeat: {down}" + "; ".join(news))
-        if sent is not None:
-            result.notifications = [sent.to_json()]
+        message = f"heartbeat: {down}" + "; ".join(news)
+    delivery = act.notify(settings, message, now.timestamp())
+    result.notifications = delivery.notifications
+    result.warnings += delivery.warnings
+    clock = now.format("HH:mm")
     events = [event for _, event in told if event]
+    events += [f"{clock} {line}" for line in delivery.gave_up]
+    result.events = events
     try:
         result.note_written = journal.write_back(settings, day, outcomes, seen.carry, events)
     except (ms.NoteError, OSError) as error:

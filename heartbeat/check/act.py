@@ -21,7 +21,7 @@ if t.TYPE_CHECKING:
     from heartbeat.check.decide import Decision
     from heartbeat.check.observe import Observation
     from heartbeat.config import Settings
-    from heartbeat.notify import NotifyResult
+    from heartbeat.outbox import Delivery
     from heartbeat.profiles import Profiles
     from heartbeat.state import SessionState
     from heartbeat.tmux import Tmux
@@ -152,8 +152,12 @@ def verify(outcome: Outcome) -> Outcome:
     return dataclasses.replace(outcome, verification=verification, detail=verification.summary())
 
 
-def notify(settings: Settings, message: str) -> NotifyResult | None:
-    """Send one notification; a failure is a result, never an exception."""
-    from heartbeat.notify import notify as send
+def notify(settings: Settings, message: str | None, now: float) -> Delivery:
+    """Send this check's news with what still waits from earlier checks; never raises.
 
-    return send(settings.notify, message, settings.notify_timeout)
+    What did not arrive is kept in the state folder and tried again on the
+    next check, a few times at most (``heartbeat.outbox``).
+    """
+    from heartbeat.outbox import deliver
+
+    return deliver(settings, message, settings.state_dir, now)
