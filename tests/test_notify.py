@@ -251,17 +251,13 @@ def test_a_refused_wake_hook_is_kept_and_never_shows_the_token(gateway: str) -> 
 # ------------------------------------------------------------------ through a real check
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the check's journal calls heartbeat.outbox.deliver once the lead wires it in",
-)
 @pytest.mark.usefixtures("default_notify")
 def test_a_check_retries_a_notification_that_did_not_arrive(
     standins: Standins, agents: pathlib.Path, notes_dir: pathlib.Path
 ) -> None:
     standins.set(fail_sends=1)
     command = "codex exec 'scenario:work-forever go'"
-    helpers.write_note(notes_dir, helpers.canonical("job", command))
+    helpers.write_note(notes_dir, helpers.canonical("job", command, helpers.work_dir(notes_dir)))
     _, first = helpers.check_json()
     assert [n["sent"] for n in first["notifications"]] == [False]
     assert sends(standins) == []
