@@ -16,8 +16,9 @@ import os
 import pathlib
 import re
 import shutil
-import subprocess
 import typing as t
+
+from heartbeat import proc
 
 if t.TYPE_CHECKING:
     from heartbeat.profiles import Profile
@@ -108,19 +109,8 @@ def _rejected(profile: Profile, binary: str, version: str | None) -> tuple[str, 
 
 
 def _ask(argv: list[str]) -> str | None:
-    try:
-        done = subprocess.run(
-            argv,
-            capture_output=True,
-            text=True,
-            errors="replace",
-            timeout=TIMEOUT,
-            stdin=subprocess.DEVNULL,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return (done.stdout + done.stderr) if done.returncode == 0 else None
+    done = proc.run(argv, timeout=TIMEOUT)
+    return (done.stdout + done.stderr) if done.ok else None
 
 
 def _read_cache(cache_dir: pathlib.Path | None) -> dict[str, t.Any]:

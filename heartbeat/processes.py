@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import collections
 import os
-import subprocess
 import typing as t
+
+from heartbeat import proc
 
 if t.TYPE_CHECKING:
     from collections.abc import Collection
@@ -28,19 +29,9 @@ def busy(pids: Collection[int], tail: str) -> set[int] | None:
     """
     if not pids:
         return set()
-    try:
-        listing = subprocess.run(
-            ["ps", "-A", "-o", "pid=,ppid=,comm="],
-            capture_output=True,
-            text=True,
-            timeout=TIMEOUT,
-            stdin=subprocess.DEVNULL,
-            check=False,
-            env={**os.environ, "LC_ALL": "C"},
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    if listing.returncode != 0:
+    env = {**os.environ, "LC_ALL": "C"}
+    listing = proc.run(["ps", "-A", "-o", "pid=,ppid=,comm="], timeout=TIMEOUT, env=env)
+    if not listing.ok:
         return None
     children: dict[int, list[tuple[int, str]]] = collections.defaultdict(list)
     for line in listing.stdout.splitlines():

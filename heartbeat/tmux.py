@@ -16,9 +16,9 @@ import dataclasses
 import os
 import pathlib
 import shutil
-import subprocess
 import typing as t
 
+from heartbeat import proc
 from heartbeat.errors import TmuxError
 
 SEP = "\x1f"
@@ -88,34 +88,22 @@ class Tmux:
             self.binary = found
         return self.binary
 
-    def run(
-        self, *args: str, env: t.Mapping[str, str] | None = None
-    ) -> subprocess.CompletedProcess[str]:
-        """Run ``tmux -S SOCKET ARGS``; raises TmuxError when tmux cannot be run.
+    def run(self, *args: str, env: t.Mapping[str, str] | None = None) -> proc.Result:
+        """Run ``tmux -S SOCKET ARGS``; raises TmuxError when tmux cannot be run or hangs.
 
         *env* is the client's environment: a new pane gets the client's PATH.
         """
         argv = [self._binary(), "-S", str(self.socket), *args]
         self.calls += 1
-        try:
-            return subprocess.run(
-                argv,
-                capture_output=True,
-                text=True,
-                encoding="utf-8",
-                errors="backslashreplace",
-                timeout=self.timeout,
-                stdin=subprocess.DEVNULL,
-                check=False,
-                env=env,
-            )
-        except subprocess.TimeoutExpired:
-            raise TmuxError(
-                f"tmux on {self.socket} did not answer in {self.timeout:.0f} s; "
-                "the server may be stuck: check it with `tmux -S SOCKET list-sessions`"
-            ) from None
-        except OSError as error:
-            raise TmuxError(f"tmux could not be run: {error}") from None
+        result = proc.run(argv, timeout=self.timeout, env=env, errors="backslashreplace")
+        if result.returncode is None:
+            if result.error and result.error.startswith("timed out"):
+                raise TmuxError(
+                    f"tmux on {self.socket} did not answer in {self.timeout:.0f} s; "
+                    "the server may be stuck: check it with `tmux -S SOCKET list-sessions`"
+                )
+            raise TmuxError(f"tmux could not be run: {result.error}")
+        return result
 
     def server_state(self, stderr: str) -> tuple[ServerState, str]:
         if not self.socket.parent.exists():
@@ -207,7 +195,7 @@ class Tmux:
         *,
         replace: bool = False,
         client_env: t.Mapping[str, str] | None = None,
-    ) -> subprocess.CompletedProcess[str]:
+    ) -> proc.Result:
         """Create session *name*; with *replace*, kill the old one first in the same call.
 
         One chained call: killing the server's last session and creating the new
@@ -223,7 +211,7 @@ class Tmux:
         args.append(shell_command)
         return self.run(*args, env=client_env)
 
-    def kill_session(self, name: str) -> subprocess.CompletedProcess[str]:
+    def kill_session(self, name: str) -> proc.Result:
         return self.run("kill-session", "-t", f"={name}")
 
     def has_session(self, name: str) -> bool:

@@ -12,7 +12,8 @@ import os
 import pathlib
 import re
 import shlex
-import subprocess
+
+from heartbeat import proc
 
 GIT_TIMEOUT = 20.0
 BOX_RE = re.compile(r"^\s*[-*+]\s+\[( |x|X)\]\s+", re.M)
@@ -52,17 +53,17 @@ class Verification:
         return data
 
 
-def _git(folder: pathlib.Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["git", "-C", str(folder), *args],
-        capture_output=True,
-        text=True,
-        errors="replace",
-        timeout=GIT_TIMEOUT,
-        stdin=subprocess.DEVNULL,
-        check=False,
-        env={**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"},
-    )
+class _GitError(Exception):
+    pass
+
+
+def _git(folder: pathlib.Path, *args: str) -> proc.Result:
+    """Run git in *folder*; _GitError when git cannot be run or times out."""
+    env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}
+    result = proc.run(["git", "-C", str(folder), *args], timeout=GIT_TIMEOUT, env=env)
+    if result.error is not None:
+        raise _GitError(result.reason())
+    return result
 
 
 def prd_file(command: str) -> str | None:
@@ -119,7 +120,7 @@ def verify(directory: str | None, command: str, started: float | None) -> Verifi
             result.commits_since_start = len(result.log)
         diff = _git(folder, "diff", "--stat", "HEAD" if result.log else "--cached")
         result.diff_stat = diff.stdout.strip() if diff.returncode == 0 else ""
-    except (OSError, subprocess.TimeoutExpired) as error:
+    except _GitError as error:
         result.error = f"git could not be run in {folder}: {error}"
         return result
     prd = prd_file(command)
