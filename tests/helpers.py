@@ -111,6 +111,13 @@ def by_name(report: dict[str, t.Any]) -> dict[str, dict[str, t.Any]]:
 
 
 def write_config(path: pathlib.Path, **values: object) -> None:
+    """A config file of *values*; restarts start afresh unless a test says otherwise.
+
+    The stand-in agents do not keep conversations: resuming one is tested
+    against the real agents (tests/realagents), so the stand-in tests restart
+    the logged command as it is (``restart_mode = "fresh"``).
+    """
+    values.setdefault("restart_mode", "fresh")
     lines = []
     for key, value in values.items():
         if isinstance(value, bool):

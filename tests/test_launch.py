@@ -74,9 +74,11 @@ COMMAND_CASES = [
         ["Fix", "the", "login", "redirect"],
         {},
         None,
-        "codex exec --full-auto 'Fix the login redirect'",
+        "codex exec -s workspace-write 'Fix the login redirect'",
     ),
-    CommandCase(["Don't break it"], {}, None, "codex exec --full-auto 'Don'\"'\"'t break it'"),
+    CommandCase(
+        ["Don't break it"], {}, None, "codex exec -s workspace-write 'Don'\"'\"'t break it'"
+    ),
     CommandCase([], {"ralph": True}, "PRD.md", "ralphy --codex --prd PRD.md"),
     CommandCase([], {"parallel": True}, "PRD.md", "ralphy --codex --parallel --prd PRD.md"),
     CommandCase([], {"prd": "docs/PLAN.md"}, "docs/PLAN.md", "ralphy --codex --prd docs/PLAN.md"),
@@ -132,7 +134,7 @@ def test_launch_runs_the_seed_anatomy_and_logs_it(
         "launch", "auth-fix", "--dir", str(repo), "--", "Fix the login", "scenario:work-forever"
     )
     assert code == 0, err
-    command = "codex exec --full-auto 'Fix the login scenario:work-forever'"
+    command = "codex exec -s workspace-write 'Fix the login scenario:work-forever'"
     assert f"started auth-fix on {agents}: {command}" in out
     assert f"tmux -S {agents} attach -t =auth-fix" in out
     assert "heartbeat status" in out
