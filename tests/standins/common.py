@@ -19,6 +19,7 @@ import typing as t
 PLACEHOLDER = re.compile(r"\{([a-z_0-9]+)\}")
 #: Values with a narrower shape than "anything" (a template that is only a value needs one).
 SHAPES = {"tokens": r"[\d,]+", "n": r"\d+", "remaining": r"\d+", "count": r"\d+"}
+SHAPES |= {"version": r"\d+\.\d+\.\d+", "code": r"-?\d+", "ms": r"\d+"}
 
 
 def render(template: str, **values: object) -> str:

@@ -42,6 +42,8 @@ from tests.standins.common import Stop, delay, err, install_signals, log_run, ou
 RELEASE = "4.7.2"
 TASK_RE = re.compile(r"^- \[ \] (.+)$")
 RULE = "=" * 50
+#: cli/src/engines/base.ts formatCommandError: the first line of a failed command's error.
+COMMAND_FAILED = "Command failed with exit code {code}. Output:"
 
 #: Every line of ralphy's own this stand-in prints ({name}: a value; an error may span lines).
 LINES: dict[str, str] = {
@@ -55,7 +57,7 @@ LINES: dict[str, str] = {
     "worked": "✔ Working [{elapsed}] {task} [{elapsed}]",
     "done": "✔ Done  [{elapsed}]",
     "failed": "✖ {error} [{elapsed}]",
-    "command_failed": "Command failed with exit code {code}. Output:",
+    "failed_command": "✖ " + COMMAND_FAILED,
     "attempt": "[WARN] Attempt {n}/{count} failed: {error}",
     "temporary": "[WARN] Temporary failure, stopping early ({n}/{count}): {error}",
     "deferrals": '[ERROR] Task "{title}" failed after {n} deferrals: {error}',
@@ -220,7 +222,7 @@ def run_codex(prompt: str, work_dir: pathlib.Path) -> tuple[bool, str, str]:
         lines = [line for line in output.strip().split("\n") if line][-12:]
         if not lines:
             return False, f"Command failed with exit code {code}", ""
-        head = render(LINES["command_failed"], code=code)
+        head = render(COMMAND_FAILED, code=code)
         return False, "\n".join([head, *lines]), ""
     return True, "", response or "Task completed"
 
