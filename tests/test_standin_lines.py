@@ -165,8 +165,9 @@ def test_the_codex_stand_in_prints_only_its_lines(
         ([["logout"], ["logout"], ["login", "status"]], 1),
         ([["login"], ["login", "--with-api-key"]], 0),
         ([["exec", "--help"]], 0),
+        ([["exec", "-s", "workspace-write", "x"]], 1),
     ],
-    ids=["version", "full-auto", "status", "logout", "login", "help"],
+    ids=["version", "full-auto", "status", "logout", "login", "help", "not-a-git-repo"],
 )
 def test_the_codex_stand_ins_commands_print_only_its_lines(
     commands: list[list[str]], code: int, tmp_path: pathlib.Path, standin_env: dict[str, str]

@@ -3,8 +3,9 @@
 Run by the launcher ``tests/standins/bin/codex``. It prints only lines the real release
 prints (``LINES``, checked by tests/test_standin_lines.py against real output) and behaves
 like it where heartbeat can tell: exit codes, ``--full-auto`` rejected (removed in 0.147;
-exit 2), each fatal ``ERROR:`` line printed twice, and ``.git`` read-only unless the sandbox
-is ``danger-full-access`` (``-s workspace-write`` cannot commit). What the model says and
+exit 2), each fatal ``ERROR:`` line printed twice, no run outside a git repository without
+``--skip-git-repo-check`` (exit 1), and ``.git`` read-only unless the sandbox is
+``danger-full-access`` (``-s workspace-write`` cannot commit). What the model says and
 what its commands print (``CONTENT``) stands in for a model; codex prints any of it as is.
 
 Usage::
@@ -81,6 +82,7 @@ LINES: dict[str, str] = {
     "no_prompt": "No prompt provided. Either specify one as an argument or pipe the prompt "
     "into stdin.",
     "stdin": "Reading additional input from stdin...",
+    "not_trusted": "Not inside a trusted directory and --skip-git-repo-check was not specified.",
     "banner": "OpenAI Codex v{version}",
     "rule": "--------",
     "workdir": "workdir: {dir}",
@@ -270,6 +272,7 @@ def git(cwd: pathlib.Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 class Options(t.NamedTuple):
     prompt: str
+    trusted: bool
     sandbox: str
     model: str
     last_message: pathlib.Path | None
@@ -552,6 +555,7 @@ def parse_exec(argv: list[str]) -> Options | int:
     last = values.get("-o") or values.get("--output-last-message")
     return Options(
         prompt=prompt,
+        trusted="--skip-git-repo-check" in flags,
         sandbox=sandbox,
         model=values.get("-m") or values.get("--model") or DEFAULT_MODEL,
         last_message=pathlib.Path(last) if last else None,
@@ -578,6 +582,9 @@ def cmd_exec(argv: list[str], state: dict[str, str]) -> int:
         raise ValueError(f"codex stand-in: unknown scenario {scenario!r}; see SCENARIOS")
     if opts.cwd != pathlib.Path.cwd():
         os.chdir(opts.cwd)
+    if not opts.trusted and git(opts.cwd, "rev-parse", "--is-inside-work-tree").returncode:
+        say("not_trusted")  # codex exec runs only in a git repository (or a trusted folder)
+        return 1
     return play(Run(opts), scenario)
 
 
