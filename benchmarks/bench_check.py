@@ -7,7 +7,7 @@ Run it from a clone with the test extra installed, with the project's Python:
 
 No network. Everything lives in a temporary folder under /tmp: a private tmux
 server (``tmux -S <tmp>/sock``, killed at the end), 50 sessions running the
-stand-in ``codex exec --full-auto 'scenario:work-forever …'`` (it prints
+stand-in ``codex exec -s workspace-write 'scenario:work-forever …'`` (it prints
 progress forever; all of them run throughout, so every N sees the same load), a
 notes folder whose note lists N of them in the canonical form, and a codex log
 ``CODEX_HOME/log/codex-tui.log`` of real tracing lines (the 1 GiB one is
@@ -59,7 +59,7 @@ if t.TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
-AGENTS = REPO / "heartbeat" / "agents"
+AGENTS = REPO / "tests" / "standins" / "bin"
 KIB = 1024
 MIB = 1024 * KIB
 GIB = 1024 * MIB
@@ -387,8 +387,9 @@ class Bench:
         while len(self.names) < count:
             name = f"bench-{len(self.names):02d}"
             shell = (
-                f"PATH={AGENTS}:$PATH codex exec --full-auto 'scenario:work-forever {name}'; "
-                "EXIT_CODE=$?; echo 'EXITED:' $EXIT_CODE; sleep 999999"
+                f"PATH={AGENTS}:$PATH codex exec -s workspace-write "
+                f"'scenario:work-forever {name}'; EXIT_CODE=$?; echo 'EXITED:' $EXIT_CODE; "
+                "sleep 999999"
             )
             result = self.tmux("new-session", "-d", "-s", name, "-x", "200", "-y", "50", shell)
             if result.returncode != 0:
@@ -408,7 +409,7 @@ class Bench:
         day = datetime.date.today().isoformat()
         lines = [f"# {day}\n", "\n", "## Active Long-Running Processes\n", "\n"]
         for name in self.names[:count]:
-            command = f"codex exec --full-auto 'scenario:work-forever {name}'"
+            command = f"codex exec -s workspace-write 'scenario:work-forever {name}'"
             lines += render_entry(name, command, started=f"{day} 00:00", dir=str(self.root))
         (self.notes / f"{day}.md").write_text("".join(lines))
 

@@ -12,7 +12,7 @@ if t.TYPE_CHECKING:
     import libtmux
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
-AGENTS = REPO / "heartbeat" / "agents"
+AGENTS = REPO / "tests" / "standins" / "bin"
 
 
 @pytest.fixture(autouse=True)

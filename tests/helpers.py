@@ -18,7 +18,7 @@ from heartbeat.session import anatomy
 from heartbeat.tmux import Tmux
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
-AGENTS = REPO / "heartbeat" / "agents"
+AGENTS = REPO / "tests" / "standins" / "bin"
 
 
 def settings() -> Settings:

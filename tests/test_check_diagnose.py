@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import os
 import pathlib
 import typing as t
@@ -9,6 +10,8 @@ import typing as t
 import pytest
 
 from tests import helpers
+from tests.standins import codex as standin
+from tests.standins.common import render
 
 if t.TYPE_CHECKING:
     import libtmux
@@ -27,7 +30,7 @@ class Case(t.NamedTuple):
 CASES = [
     Case(
         "healthy",
-        "codex exec --full-auto 'scenario:work-forever build'",
+        "codex exec -s workspace-write 'scenario:work-forever build'",
         "exec",
         "healthy",
         "none",
@@ -36,7 +39,7 @@ CASES = [
     ),
     Case(
         "completed",
-        "codex exec --full-auto 'scenario:ok add a file'",
+        "codex exec -s danger-full-access 'scenario:ok add a file'",
         "EXITED:",
         "completed",
         "verified",
@@ -45,7 +48,7 @@ CASES = [
     ),
     Case(
         "read_and_exit",
-        "codex exec --full-auto 'scenario:read-exit look'",
+        "codex exec -s workspace-write 'scenario:read-exit look'",
         "EXITED:",
         "read_and_exit",
         "reported",
@@ -54,7 +57,7 @@ CASES = [
     ),
     Case(
         "auth_expired",
-        "codex exec --full-auto 'scenario:auth fix'",
+        "codex exec -s workspace-write 'scenario:auth fix'",
         "EXITED:",
         "auth_expired",
         "reported",
@@ -63,7 +66,7 @@ CASES = [
     ),
     Case(
         "auth_refresh",
-        "codex exec --full-auto 'scenario:auth-refresh fix'",
+        "codex exec -s workspace-write 'scenario:auth-refresh fix'",
         "EXITED:",
         "auth_expired",
         "reported",
@@ -72,7 +75,7 @@ CASES = [
     ),
     Case(
         "rate_limited_429",
-        "codex exec --full-auto 'scenario:ratelimit go'",
+        "codex exec -s workspace-write 'scenario:ratelimit go'",
         "EXITED:",
         "rate_limited",
         "backoff",
@@ -81,7 +84,7 @@ CASES = [
     ),
     Case(
         "rate_limited_usage",
-        "codex exec --full-auto 'scenario:usagelimit go'",
+        "codex exec -s workspace-write 'scenario:usagelimit go'",
         "EXITED:",
         "rate_limited",
         "backoff",
@@ -90,7 +93,7 @@ CASES = [
     ),
     Case(
         "failed",
-        "codex exec --full-auto 'scenario:fail go'",
+        "codex exec -s workspace-write 'scenario:fail go'",
         "EXITED:",
         "failed",
         "restarted",
@@ -98,8 +101,8 @@ CASES = [
         "EXITED: 1",
     ),
     Case(
-        "waiting_input",
-        "codex exec --full-auto 'scenario:prompt go'",
+        "waiting_input",  # codex exec never asks (0.169: request_user_input is unavailable)
+        """sh -c 'printf "Overwrite README.md? [y/N] "; read answer'""",
         "[y/N]",
         "waiting_input",
         "reported",
@@ -108,7 +111,7 @@ CASES = [
     ),
     Case(
         "quote429_stays_healthy",
-        "codex exec --full-auto 'scenario:quote429 write'",
+        "codex exec -s workspace-write 'scenario:quote429 write'",
         "429",
         "healthy",
         "none",
@@ -116,24 +119,50 @@ CASES = [
         None,
     ),
     Case(
-        "ralphy_rate_limit",
+        "ralphy_codex_rejects_full_auto",
         "ralphy --codex --prd PRD.md",
         "EXITED:",
-        "rate_limited",
-        "backoff",
+        "misconfigured",
+        "reported",
         "exited",
-        None,
+        "error: unexpected argument '--full-auto' found",
     ),
+    Case(
+        "completed_without_a_commit",
+        "codex exec -s workspace-write 'scenario:ok add a file'",
+        "EXITED:",
+        "completed",
+        "verified",
+        "exited",
+        "EXITED: 0",
+    ),
+]
+#: Cases where codex 0.169 / ralphy 4.7.2 (as the stand-ins now behave) defeat the check.
+XFAIL = {
+    "rate_limited_usage": "codex 0.169 writes `You’ve hit your usage limit` with a curly "
+    "apostrophe (U+2019); the signature matches only `You've` (issue 12)",
+    "ralphy_codex_rejects_full_auto": "ralphy 4.7.2 runs `codex exec --full-auto`, which codex "
+    "0.169 rejects (exit 2): every task fails, and a restart cannot help; heartbeat has no "
+    "misconfigured diagnosis yet (issue 12)",
+    "completed_without_a_commit": "codex 0.169 cannot commit under -s workspace-write (.git is "
+    "read-only); its work is a new untracked file, which verify does not count, so the run "
+    "reads as read_and_exit",
+}
+PARAMS = [
+    pytest.param(c, id=c.id, marks=pytest.mark.xfail(strict=True, reason=XFAIL[c.id]))
+    if c.id in XFAIL
+    else pytest.param(c, id=c.id)
+    for c in CASES
 ]
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+@pytest.mark.parametrize("case", PARAMS)
 def test_diagnosis_end_to_end(
     case: Case, agents: pathlib.Path, notes_dir: pathlib.Path, tmp_path: pathlib.Path
 ) -> None:
     repo = helpers.git_repo(tmp_path / "repo")
-    if case.id == "ralphy_rate_limit":
-        (repo / "PRD.md").write_text("## Tasks\n- [ ] first scenario:ratelimit\n- [ ] second\n")
+    if case.id == "ralphy_codex_rejects_full_auto":
+        (repo / "PRD.md").write_text("## Tasks\n- [ ] first\n- [ ] second\n")
     helpers.write_note(notes_dir, helpers.canonical("job", case.command, repo))
     helpers.start(agents, "job", case.command, repo)
     if case.wait:
@@ -158,7 +187,7 @@ def test_completed_is_verified_through_git(
     agents: pathlib.Path, notes_dir: pathlib.Path, tmp_path: pathlib.Path
 ) -> None:
     repo = helpers.git_repo(tmp_path / "repo")
-    command = "codex exec --full-auto 'scenario:ok add a file'"
+    command = "codex exec -s danger-full-access 'scenario:ok add a file'"
     helpers.write_note(notes_dir, helpers.canonical("job", command, repo))
     helpers.start(agents, "job", command, repo)
     helpers.wait_exited(agents, "job")
@@ -173,7 +202,7 @@ def test_died_session_and_prefix_names_are_exact(
     agents: pathlib.Path, notes_dir: pathlib.Path, tmp_path: pathlib.Path
 ) -> None:
     """`auth` is gone while `auth-fix` runs: auth is died, never confused with auth-fix."""
-    command = "codex exec --full-auto 'scenario:work-forever x'"
+    command = "codex exec -s workspace-write 'scenario:work-forever x'"
     helpers.write_note(
         notes_dir, helpers.canonical("auth", command) + helpers.canonical("auth-fix", command)
     )
@@ -197,14 +226,14 @@ def test_stalled_and_paused(
         second_look_seconds=0,
         stall_minutes=0.02,
     )
-    quiet = "codex exec --full-auto 'scenario:quiet x'"
+    quiet = "codex exec -s workspace-write 'scenario:quiet x'"
     helpers.write_note(
         notes_dir,
         helpers.canonical("quiet", quiet)
         + "- `held` — paused\n  - command: `codex exec 'scenario:fail x'`\n",
     )
     helpers.start(agents, "quiet", quiet, None)
-    helpers.wait_for_text(agents, "quiet", "codex")
+    helpers.wait_for_text(agents, "quiet", "OpenAI Codex")
     import time
 
     from libtmux.test.retry import retry_until
@@ -264,15 +293,22 @@ def test_verify_flags_prd_boxes_ticked_without_commits(
 def test_pane_evidence_wins_over_another_sessions_codex_log(
     agents: pathlib.Path, notes_dir: pathlib.Path, tmp_path: pathlib.Path
 ) -> None:
-    """The global codex log explains only a failure whose pane shows nothing."""
-    auth = "codex exec --full-auto 'scenario:auth fix'"
-    limited = "codex exec --full-auto 'scenario:ratelimit go'"
+    """The global codex log explains only a failure whose pane shows nothing.
+
+    codex exec (0.169) writes no codex-tui.log; the interactive codex does, here with the
+    tracing line an expired login makes.
+    """
+    auth = "codex exec -s workspace-write 'scenario:auth fix'"
+    limited = "codex exec -s workspace-write 'scenario:ratelimit go'"
     helpers.write_note(
         notes_dir, helpers.canonical("auth", auth) + helpers.canonical("limited", limited)
     )
     helpers.start(agents, "auth", auth, None)
     helpers.wait_exited(agents, "auth")
-    assert (tmp_path / "codex" / "log" / "codex-tui.log").exists()
+    log = tmp_path / "codex" / "log" / "codex-tui.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    log.write_text(render(standin.LINES["refresh_reused"], time=stamp) + "\n")
     helpers.start(agents, "limited", limited, None)
     helpers.wait_exited(agents, "limited")
     _, report = helpers.check_json("--dry-run")

@@ -80,7 +80,8 @@ def assert_shows_a_real_check(output: str) -> None:
         assert seen.group(1) == session.expect
     assert "## Heartbeat" in output
     assert re.search(r"- \d\d:\d\d docs-preview died → restarted \(1/3\)", output)
-    assert "1 commit(s) since start" in output
+    # codex -s workspace-write cannot commit (.git is read-only): the change waits in the tree
+    assert "0 commit(s) since start; uncommitted changes: 1 file changed" in output
     assert "`codex login`" in output
 
 

@@ -127,6 +127,14 @@ def test_agent_command_refuses(case: RefusedCommand, tmp_path: pathlib.Path) -> 
 # ------------------------------------------------------------------ launching
 
 
+LAUNCH_FULL_AUTO = pytest.mark.xfail(
+    strict=True,
+    reason="heartbeat launch builds `codex exec --full-auto …`, which codex 0.169 rejects "
+    "(exit 2) before its banner; launch must build what the installed codex accepts (issue 12)",
+)
+
+
+@LAUNCH_FULL_AUTO
 def test_launch_runs_the_seed_anatomy_and_logs_it(
     agents: pathlib.Path, repo: pathlib.Path, notes_dir: pathlib.Path, server: libtmux.Server
 ) -> None:
@@ -164,6 +172,7 @@ def test_launch_runs_the_seed_anatomy_and_logs_it(
     )
 
 
+@LAUNCH_FULL_AUTO
 def test_launched_session_completes_and_is_verified(
     agents: pathlib.Path, repo: pathlib.Path, notes_dir: pathlib.Path
 ) -> None:
@@ -183,6 +192,11 @@ def test_launched_session_completes_and_is_verified(
     assert today_note(notes_dir).entries_named("add-health")[-1].status == "done"
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="ralphy 4.7.2 runs `codex exec --full-auto`, which codex 0.169 rejects: the task "
+    "fails and ralphy exits 1 (ticking its box anyway); no command line can fix that",
+)
 def test_launch_ralph_loop_works_through_the_prd(agents: pathlib.Path, repo: pathlib.Path) -> None:
     (repo / "PRD.md").write_text("## Tasks\n- [ ] Add a health endpoint scenario:ok\n")
     subprocess.run(["git", "-C", str(repo), "add", "PRD.md"], check=True)
@@ -281,7 +295,7 @@ def test_launch_creates_the_socket_folder_private(
         pendulum.now(),
         "private",
         repo,
-        "codex exec --full-auto 'scenario:work-forever'",
+        "codex exec -s workspace-write 'scenario:work-forever'",
     )
     assert result.socket == fresh_socket
     assert stat.S_IMODE(fresh_socket.parent.stat().st_mode) == 0o700

@@ -42,7 +42,7 @@ SLACK = 64 * KIB
 #: The most tmux client calls one check may make when nothing restarts.
 MAX_TMUX_CALLS = 3
 SEP = "\x1f"
-WORK = "codex exec --full-auto 'scenario:work-forever {name}'"
+WORK = "codex exec -s workspace-write 'scenario:work-forever {name}'"
 #: The loggers whose DEBUG records belong in the debug log.
 OWN_LOGGERS = ("heartbeat", "memory_schema")
 

@@ -30,8 +30,8 @@ from tests import helpers
 from tests.hardening import support
 from tests.hardening.conftest import immutable, mounted
 
-FAIL = "codex exec --full-auto 'scenario:fail go'"
-FOREVER = "codex exec --full-auto 'scenario:work-forever go'"
+FAIL = "codex exec -s workspace-write 'scenario:fail go'"
+FOREVER = "codex exec -s workspace-write 'scenario:work-forever go'"
 
 
 def server_pid(socket: pathlib.Path) -> int:
@@ -787,7 +787,7 @@ def test_midnight_passing_between_checks_carries_without_a_second_restart(
     day, next_day = late.format("YYYY-MM-DD"), late.add(days=1).format("YYYY-MM-DD")
     old = helpers.write_note(
         notes_dir,
-        "- night: `codex exec --full-auto 'scenario:work-forever go'` (started 23:58)\n"
+        "- night: `codex exec -s workspace-write 'scenario:work-forever go'` (started 23:58)\n"
         f"  - dir: {helpers.work_dir(notes_dir)}\n",
         day=day,
     )
@@ -862,7 +862,7 @@ def test_bare_start_time_before_midnight_still_counts_the_codex_log(
     yesterday = morning.subtract(days=1).format("YYYY-MM-DD")
     helpers.write_note(
         notes_dir,
-        "- night: `codex exec --full-auto 'scenario:work-forever go'` (started 23:58)\n"
+        "- night: `codex exec -s workspace-write 'scenario:work-forever go'` (started 23:58)\n"
         f"  - dir: {helpers.work_dir(notes_dir)}\n",
         day=yesterday,
     )

@@ -123,7 +123,7 @@ def test_echo_secrets_stand_in_runs_nothing(
     pwned = pathlib.Path("/tmp/pwned")
     if pwned.exists():
         pytest.skip("/tmp/pwned exists already; cannot tell who made it")
-    command = "codex exec --full-auto 'scenario:echo-secrets push'"
+    command = "codex exec -s workspace-write 'scenario:echo-secrets push'"
     helpers.write_note(notes_dir, helpers.canonical("job", command))
     helpers.start(agents, "job", command, None)
     helpers.wait_exited(agents, "job")
