@@ -26,6 +26,8 @@ class Verification:
     commits_since_start: int = 0
     log: list[str] = dataclasses.field(default_factory=list)
     diff_stat: str = ""
+    #: New files git does not track yet (codex's workspace-write sandbox cannot commit).
+    untracked: list[str] = dataclasses.field(default_factory=list)
     prd: str | None = None
     prd_ticked: int = 0
     prd_total: int = 0
@@ -34,7 +36,12 @@ class Verification:
 
     @property
     def changed_nothing(self) -> bool:
-        return self.is_repo and self.commits_since_start == 0 and not self.diff_stat
+        return (
+            self.is_repo
+            and self.commits_since_start == 0
+            and not self.diff_stat
+            and not self.untracked
+        )
 
     def summary(self) -> str:
         if self.error:
@@ -42,6 +49,8 @@ class Verification:
         parts = [f"{self.commits_since_start} commit(s) since start"]
         if self.diff_stat:
             parts.append("uncommitted changes: " + self.diff_stat.splitlines()[-1].strip())
+        if self.untracked:
+            parts.append(f"{len(self.untracked)} new file(s) not committed")
         if self.prd:
             parts.append(f"{self.prd}: {self.prd_ticked}/{self.prd_total} ticked")
         parts.extend(self.flags)
@@ -120,6 +129,8 @@ def verify(directory: str | None, command: str, started: float | None) -> Verifi
             result.commits_since_start = len(result.log)
         diff = _git(folder, "diff", "--stat", "HEAD" if result.log else "--cached")
         result.diff_stat = diff.stdout.strip() if diff.returncode == 0 else ""
+        new = _git(folder, "ls-files", "--others", "--exclude-standard")
+        result.untracked = new.stdout.splitlines()[:50] if new.returncode == 0 else []
     except _GitError as error:
         result.error = f"git could not be run in {folder}: {error}"
         return result

@@ -143,11 +143,6 @@ def test_two_rate_limited_sessions_restart_one_per_check(
     assert session(third, staggered.name).action == "restarted"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="codex 0.169 writes `You’ve hit your usage limit` with a curly apostrophe (U+2019); "
-    "the signature matches only `You've`, so the limit reads as a failure (issue 12)",
-)
 def test_usage_limit_holds_until_the_stated_reset(
     agents: pathlib.Path, notes_dir: pathlib.Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -27,7 +27,7 @@ from tests.cronbox import (  # noqa: F401 - fixtures, registered by being import
     crontab_sandbox_fixture,
     private_spool_possible_fixture,
 )
-from tests.standins import Standins, standins_fixture  # noqa: F401
+from tests.sysstandins import Standins, standins_fixture  # noqa: F401
 
 if t.TYPE_CHECKING:
     import libtmux

@@ -127,14 +127,6 @@ def test_agent_command_refuses(case: RefusedCommand, tmp_path: pathlib.Path) -> 
 # ------------------------------------------------------------------ launching
 
 
-LAUNCH_FULL_AUTO = pytest.mark.xfail(
-    strict=True,
-    reason="heartbeat launch builds `codex exec --full-auto …`, which codex 0.169 rejects "
-    "(exit 2) before its banner; launch must build what the installed codex accepts (issue 12)",
-)
-
-
-@LAUNCH_FULL_AUTO
 def test_launch_runs_the_seed_anatomy_and_logs_it(
     agents: pathlib.Path, repo: pathlib.Path, notes_dir: pathlib.Path, server: libtmux.Server
 ) -> None:
@@ -172,7 +164,6 @@ def test_launch_runs_the_seed_anatomy_and_logs_it(
     )
 
 
-@LAUNCH_FULL_AUTO
 def test_launched_session_completes_and_is_verified(
     agents: pathlib.Path, repo: pathlib.Path, notes_dir: pathlib.Path
 ) -> None:
@@ -186,9 +177,9 @@ def test_launched_session_completes_and_is_verified(
     [session] = result.sessions
     assert (session.diagnosis, session.action, session.exit_code) == ("completed", "verified", 0)
     assert session.verification is not None
-    commits = session.verification["commits_since_start"]
-    assert isinstance(commits, int)
-    assert commits >= 1
+    # codex 0.169's workspace-write sandbox keeps .git read-only: the work is a new file
+    assert session.verification["untracked"], session.verification
+    assert "not committed" in session.detail
     assert today_note(notes_dir).entries_named("add-health")[-1].status == "done"
 
 

@@ -23,7 +23,7 @@ from tests.cronbox import (  # noqa: F401 - fixtures, registered by being import
     crontab_sandbox_fixture,
     private_spool_possible_fixture,
 )
-from tests.standins import Standins, standins_fixture  # noqa: F401
+from tests.sysstandins import Standins, standins_fixture  # noqa: F401
 
 HEARTBEAT = str(pathlib.Path(sys.executable).parent / "heartbeat")
 

@@ -30,7 +30,7 @@ PROGRAMS = ("launchctl", "systemctl", "openclaw")
 LAUNCHER = """#!{python}
 import sys
 sys.path.insert(0, {repo!r})
-from tests.standins import main
+from tests.sysstandins import main
 sys.exit(main({name!r}, sys.argv[1:]))
 """
 #: What openclaw says when its gateway does not answer.
