@@ -37,9 +37,10 @@ def write_note(notes_dir: pathlib.Path, body: str, day: str | None = None) -> pa
 
 
 def work_dir(notes_dir: pathlib.Path) -> pathlib.Path:
-    """A project folder beside the notes: where restarted sessions run (a note must say where)."""
+    """A project beside the notes (a git repository, as codex requires): where restarts run."""
     folder = notes_dir.parent / "work"
-    folder.mkdir(exist_ok=True)
+    if not (folder / ".git").is_dir():
+        git_repo(folder)
     return folder
 
 

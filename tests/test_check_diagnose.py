@@ -123,7 +123,7 @@ CASES = [
         "ralphy --codex --prd PRD.md",
         "EXITED:",
         "failed",
-        "restarted",
+        "reported",
         "exited",
         "error: unexpected argument '--full-auto' found",
     ),

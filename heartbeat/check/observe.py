@@ -67,6 +67,9 @@ class Observation:
     credentials: str | None = None
     #: The agent can resume a conversation (its profile says how).
     resumable: bool = False
+    #: The agent is a loop that runs another (ralphy runs codex): its engine's errors are
+    #: its tasks' failures, not its own command line's.
+    wrapper: bool = False
     #: The completion hook's line (``EXITED: N``) that counted, if any.
     hook: str | None = None
     #: What the agent's profile says its exit code means (config, auth, rate_limit).
@@ -146,6 +149,7 @@ def observe(
     base: dict[str, t.Any] = {
         "credentials": _stamp(home, agent.credentials if agent else None),
         "resumable": bool(profile and profile.resume),
+        "wrapper": bool(profile and profile.engines),
         "entry": entry,
         "profile": profile.name if profile else None,
         "account": profiles.account(command, env),

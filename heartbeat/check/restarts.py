@@ -143,6 +143,17 @@ def budget(
     if resumed and _resume_failed(case):
         remembered["resume_failed"] = resumed
     extra["memory"] = remembered
+    if case.signals.engine_config:
+        # ralphy 4.7.2 runs `codex exec --full-auto`, which codex 0.169 rejects: every run
+        # fails the same way, whatever the heartbeat does
+        line = case.signals.engine_config[-1]
+        detail = f"{_reason(case) or 'its tasks failed'}; its engine rejects what it is given"
+        hint = (
+            f"{case.obs.profile} runs its engine with a command line the installed engine "
+            f"rejects ({line[:120]}): a restart cannot help; upgrade {case.obs.profile}, or "
+            "run the engine directly (`codex exec -s workspace-write …`)"
+        )
+        return base(case, diagnosis, now, detail=detail, hint=hint, memory=remembered)
     if memory.blocked == "gave_up" or len(recent) >= s.max_restarts_per_hour:
         detail = (
             "gave up earlier; waiting for `heartbeat notes resume`"

@@ -32,6 +32,8 @@ class Signals:
     config: tuple[str, ...] = ()
     #: The agent could not resume the conversation it was asked to (an unknown id).
     resume_failed: tuple[str, ...] = ()
+    #: A loop's engine rejected the command line the loop gave it (every task fails alike).
+    engine_config: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,6 +67,13 @@ def signals(obs: Observation, memory: SessionState) -> Signals:
     if credentials_changed(obs, memory):
         # logged in again since the block: the errors the old login caused are void
         found["auth"], found["rate_limit"] = [], []
+    if obs.wrapper:
+        return Signals(
+            tuple(found["auth"]),
+            tuple(found["rate_limit"]),
+            resume_failed=tuple(found["resume_failed"]),
+            engine_config=tuple(found["config"]),
+        )
     return Signals(
         tuple(found["auth"]),
         tuple(found["rate_limit"]),

@@ -272,16 +272,30 @@ def test_stall_limit() -> None:
 
 
 def test_ralphy_false_success_is_a_failure_with_its_reason() -> None:
-    """ralphy 4.7.2 prints its success line, then a summary with no task done, and exits 1."""
-    output = (
-        '[ERROR] Task "Add input validation" failed: error: unexpected argument '
-        "'--full-auto' found\n"
-        "[OK] All tasks completed!\n"
-        "Completed: 0\n"
-        "Failed: 2\n"
-        "EXITED: 1\n"
-    )
+    """ralphy 4.7.2 with codex 0.169 (its transcript): every task fails, it says all completed."""
+    output = """\
+[INFO] Starting Ralphy with Codex
+[INFO] Tasks remaining: 2
+[INFO] Mode: Sequential
+
+[INFO] Task 1: Add a greeting to README.md (2 remaining)
+✖ Command failed with exit code 2. Output:
+error: unexpected argument '--full-auto' found
+  tip: to pass '--full-auto' as a value, use '-- --full-auto'
+Usage: codex exec [OPTIONS] [PROMPT]
+       codex exec [OPTIONS] <COMMAND> [ARGS]
+For more information, try '--help'. [120ms]
+[OK] All tasks completed!
+
+==================================================
+[INFO] Summary:
+  Completed: 0
+  Failed:    2
+  Duration:  330ms
+==================================================
+EXITED: 1
+"""
     decision = one("ralphy --codex --prd PRD.md", Pane_(output, "sleep"))
-    assert decision.diagnosis == "failed"
+    assert (decision.diagnosis, decision.action, decision.restart) == ("failed", "reported", False)
     assert "reported 0 completed, 2 failed" in decision.detail
-    assert "Add input validation" in decision.detail
+    assert "--full-auto" in decision.hint and "a restart cannot help" in decision.hint
