@@ -64,11 +64,14 @@ def pins() -> dict[str, str]:
     return {name: str(pin["version"]) for name, pin in agents.items() if "version" in pin}
 
 
-def installed(profile: Profile, path: str | None, cache_dir: pathlib.Path | None) -> Installed:
+def installed(
+    profile: Profile, path: str | None, cache_dir: pathlib.Path | None, *, write: bool = True
+) -> Installed:
     """Ask *profile*'s binary (found on *path*) its version and the flags it rejects.
 
-    Never raises: a missing binary, one that fails or hangs, or an unwritable
-    cache gives what could be learnt.
+    The answer is cached in *cache_dir* (not written when *write* is False:
+    `doctor` changes nothing). Never raises: a missing binary, one that fails
+    or hangs, or an unwritable cache gives what could be learnt.
     """
     tested = pins().get(profile.name)
     binary = next((b for c in profile.commands if (b := shutil.which(c, path=path))), None)
@@ -89,7 +92,8 @@ def installed(profile: Profile, path: str | None, cache_dir: pathlib.Path | None
     version = found.group(1) if found else None
     rejects = _rejected(profile, binary, version)
     cache[profile.name] = {"key": key, "version": version, "rejects": list(rejects)}
-    _write_cache(cache_dir, cache)
+    if write:
+        _write_cache(cache_dir, cache)
     return Installed(profile.name, binary, version, rejects, tested)
 
 

@@ -55,10 +55,13 @@ def list_entries(settings: Settings, date: datetime.date) -> NotesResult:
     return NotesResult(collection.notes, collection.entries, problems)
 
 
-def rejected_flags(settings: Settings, entries: t.Sequence[ms.Entry]) -> list[ms.Problem]:
+def rejected_flags(
+    settings: Settings, entries: t.Sequence[ms.Entry], *, write: bool = True
+) -> list[ms.Problem]:
     """Active entries whose command uses a flag the installed agent rejects, with the fix.
 
-    Asks each agent binary once (cached by version in the state folder).
+    Asks each agent binary once (cached by version in the state folder unless
+    *write* is False).
     """
     import os
 
@@ -75,7 +78,7 @@ def rejected_flags(settings: Settings, entries: t.Sequence[ms.Entry]) -> list[ms
         if profile is None or not profile.rewrites:
             continue
         if profile.name not in asked:
-            agent = installed(profile, path, settings.state_dir)
+            agent = installed(profile, path, settings.state_dir, write=write)
             version = f"{profile.name} {agent.version}" if agent.version else profile.name
             asked[profile.name] = (agent.rejects, version)
         rejects, versions = asked[profile.name]

@@ -15,7 +15,7 @@ import os
 import sys
 import typing as t
 
-from heartbeat.doctor import files, scheduling, tools
+from heartbeat.doctor import agents, files, scheduling, tools
 from heartbeat.doctor.model import Context, DoctorResult, Finding, Level, with_prefix
 from heartbeat.errors import ConfigError
 from heartbeat.schedule.crontab import CronEntry, find_entry, parse_entry
@@ -51,6 +51,8 @@ CHECKS: tuple[Callable[[Context], list[Finding]], ...] = (
     tools.check_codex,
     tools.check_codex_log,
     tools.check_ralphy,
+    agents.check_agents,
+    agents.check_rejected_flags,
     tools.check_notify,
     tools.check_git,
     files.check_privacy,

@@ -115,7 +115,10 @@ def run(argv: list[str], env: Mapping[str, str]) -> tuple[int | None, str]:
 
 
 def first_line(text: str) -> str:
-    return next((line.strip() for line in text.splitlines() if line.strip()), "")
+    """The first line that says something (codex's own ``WARNING:`` preamble skipped)."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    said = [line for line in lines if not line.startswith("WARNING:")]
+    return (said or lines or [""])[0]
 
 
 def quoted(path: os.PathLike[str] | str) -> str:

@@ -151,7 +151,11 @@ def check_codex(ctx: Context) -> list[Finding]:
     status, output = run([found, "login", "status"], env)
     said = first_line(output) or f"exit status {status}"
     if status == 0:
-        return [Finding("codex", Level.OK, f"codex at {found}: {said}")]
+        note = (
+            " (`codex login status` says so even when the refresh token is revoked: "
+            "a session's own errors are what the check trusts)"
+        )
+        return [Finding("codex", Level.OK, f"codex at {found}: {said}{note}")]
     if status is None:
         return [
             Finding(
@@ -167,7 +171,8 @@ def check_codex(ctx: Context) -> list[Finding]:
             Level.FAIL,
             f"`codex login status` says: {said}; every codex session would fail",
             "run `codex login` (not the seed's `codex auth login`: codex has no such "
-            "command), then `heartbeat notes resume NAME` for blocked sessions",
+            "command and takes the words as a prompt), then `heartbeat notes resume NAME` "
+            "for blocked sessions",
         )
     ]
 
