@@ -5,6 +5,8 @@ A library that stands alone: it knows the notes and nothing of tmux.
 
 from __future__ import annotations
 
+from memory_schema.atomic import atomic_write
+from memory_schema.collect import Collection, NotesFolderError, collect
 from memory_schema.edit import (
     NotCanonical,
     add_entry,
@@ -14,13 +16,10 @@ from memory_schema.edit import (
     remove_entry,
     set_status,
 )
+from memory_schema.editfile import edit_note
 from memory_schema.errors import ConcurrentEditError, EntryNotFound, NoteError, NoteReadError
 from memory_schema.files import (
-    Collection,
-    atomic_write,
-    collect,
     daily_notes,
-    edit_note,
     loose_permissions,
     note_date,
     note_path,
@@ -49,6 +48,7 @@ __all__ = [
     "NotCanonical",
     "NoteError",
     "NoteReadError",
+    "NotesFolderError",
     "ParsedNote",
     "Problem",
     "Section",

@@ -121,7 +121,7 @@ def decode_note(data: bytes, path: pathlib.Path) -> str:
         raise NoteReadError(
             path,
             MAX_NOTE_LINES + 1,
-            f"the note has {lines} lines, over the {MAX_NOTE_LINES} lines the heartbeat reads; "
+            f"the note has {lines} lines, over the {MAX_NOTE_LINES} lines a note may have; "
             "move old content to another file",
         )
     return text
