@@ -44,6 +44,8 @@ _PROSE_NAME_RE = re.compile(
     re.IGNORECASE,
 )
 
+_AGENTS = frozenset({"codex", "ralphy", "claude", "gemini", "aider", "tmux", "a", "the", "in"})
+
 
 def sub_heading_done(title: str) -> bool:
     """A sub-heading that ends what is under it: ``### Done``, ``### Completed ✅``, ``~~…~~``."""
@@ -117,7 +119,8 @@ def _read_prose(reader: Reader, node: Node, *, done: bool) -> None:
         _, contents = spans(text_line)
         call = next((c for c in contents if AGENT_CALL_RE.search(c)), plain[agent.start() :])
         named = _PROSE_NAME_RE.search(plain)
-        name = named.group(1) if named and named.group(1).lower() not in LABEL_WORDS else "NAME"
+        told = named.group(1) if named else ""
+        name = told if told and told.lower() not in LABEL_WORDS | _AGENTS else "NAME"
         reader.problem(
             line,
             "a session seems to be logged in prose here, which is not read as an entry; "

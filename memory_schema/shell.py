@@ -5,8 +5,8 @@ shell gave. So quoting follows POSIX, not ``shlex``: inside double quotes a
 backslash escapes only ``$``, `````, ``"``, ``\\`` and a newline (``"\\$PATH"``
 is ``$PATH``, which ``shlex`` keeps as ``\\$PATH``); a backslash-newline joins
 lines, outside single quotes; single quotes are literal; ``#`` at the start of
-a word begins a comment; ``;``, ``&``, ``|``, ``<``, ``>``, ``(`` and ``)``
-outside quotes are operators. Parameter expansions, command substitutions and
+a word begins a comment; a newline, ``;``, ``&``, ``|``, ``<``, ``>``, ``(``
+and ``)`` outside quotes are operators. Parameter expansions, command substitutions and
 backticks are kept as written, for the shell that runs the command later.
 """
 
@@ -47,6 +47,13 @@ def tokens(command: str) -> list[Token]:
         if char == "\\" and command.startswith(("\\\n", "\\\r\n"), index):
             index += 2 if command[index + 1] == "\n" else 3  # a continuation joins lines
             continue
+        if char == "\n":
+            if in_word:
+                out.append(Token("".join(word)))
+                word, in_word = [], False
+            out.append(Token("\n", operator=True))  # a newline ends a command
+            index += 1
+            continue
         if char in _BLANKS:
             if in_word:
                 out.append(Token("".join(word)))
@@ -61,10 +68,15 @@ def tokens(command: str) -> list[Token]:
             if in_word:
                 out.append(Token("".join(word)))
                 word, in_word = [], False
-            pair = command[index : index + 2]
-            operator = pair if pair in _OPERATORS else char
-            out.append(Token(operator, operator=True))
-            index += len(operator)
+            following = index + 1
+            while command.startswith(("\\\n", "\\\r\n"), following):
+                following += 2 if command[following + 1] == "\n" else 3
+            if char + command[following : following + 1] in _OPERATORS:
+                out.append(Token(char + command[following], operator=True))
+                index = following + 1
+            else:
+                out.append(Token(char, operator=True))
+                index += 1
             continue
         in_word = True
         if char == "'":
@@ -217,22 +229,27 @@ def join_continuations(command: str) -> str:
                 while out and not out[-1].rstrip(" \t"):
                     out.pop()
                 if out:
-                    out[-1] = out[-1].rstrip(" \t")
+                    out[-1] = _rstrip_blanks(out[-1])
                 out.append(" ")
         elif text == "'" and state == "":
             state = "'"
         elif text == '"':
             state = "" if state == '"' else '"'
         elif text == "#" and state == "" and mark.start() != escaped:
-            if not _word_start(command, mark.start()):
-                continue
-            state = "#"
+            before = command[start : mark.start()] or next((p for p in reversed(out) if p), "")
+            if not before or before[-1] in _BLANKS or before[-1] in ";&|<>()":
+                state = "#"  # at the start of a word: a comment
     out.append(command[start:])
-    return "".join(out).strip()
+    return _rstrip_blanks("".join(out).lstrip(), " \t\r\n")
 
 
-def _word_start(command: str, index: int) -> bool:
-    return index == 0 or command[index - 1] in _BLANKS or command[index - 1] in ";&|<>()"
+def _rstrip_blanks(text: str, blanks: str = " \t") -> str:
+    """*text* without trailing blanks, but for one that a backslash escapes."""
+    trimmed = text.rstrip(blanks)
+    backslashes = len(trimmed) - len(trimmed.rstrip("\\"))
+    if backslashes % 2 and text[len(trimmed) : len(trimmed) + 1] in (" ", "\t"):
+        trimmed += text[len(trimmed)]  # an escaped blank is part of the last word
+    return trimmed
 
 
 def balanced(command: str) -> bool:
