@@ -6,10 +6,10 @@ A library that stands alone: it knows the notes and nothing of tmux.
 from __future__ import annotations
 
 from memory_schema.atomic import atomic_write
+from memory_schema.batch import NoteEdits, add_entry
 from memory_schema.collect import Collection, NotesFolderError, collect
 from memory_schema.edit import (
     NotCanonical,
-    add_entry,
     append_log,
     mark_removed,
     new_note_text,
@@ -46,6 +46,7 @@ __all__ = [
     "EntryNotFound",
     "InvalidEntry",
     "NotCanonical",
+    "NoteEdits",
     "NoteError",
     "NoteReadError",
     "NotesFolderError",

@@ -1,61 +1,61 @@
-"""A parse cache: what a note says, kept until the note changes on disk.
+"""A parse cache: what a note says, kept until the note changes.
 
-Keyed on the note's (device, inode, size, mtime, ctime): a note that is not
-rewritten is not read again, and markdown-it is not even imported. The cache
-is one JSON file, written atomically; a cache that cannot be read or written
-is ignored (the notes are parsed), never an error. A note changed within the
-last seconds is not cached (a same-size rewrite within one timestamp tick
-could not be told apart).
+One JSON file in a folder the caller owns (heartbeat's state folder), written
+atomically; a cache that cannot be read or written is ignored, never an error.
+For each note it keeps the parse (sections, entries, problems, the headings a
+parse may resume at), the note's stat key (device, inode, size, mtime, ctime)
+and the SHA-1 of its bytes:
+
+- same stat key, and the note was already old when it was read (its mtime
+  RACY_SECONDS or more before): the note is neither read nor parsed, and
+  markdown-it is not imported;
+- else the bytes are read: the same SHA-1 is the same parse; a note whose
+  bytes through some heading are unchanged (the assistant appended below it)
+  is parsed from that heading on (:func:`memory_schema.parse.reparse`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
+import hashlib
 import json
 import logging
-import os
 import pathlib
+import re
 import time
 import typing as t
 
 from memory_schema.atomic import write_temp
-from memory_schema.model import Entry, Problem
+from memory_schema.model import Entry, Problem, Section
+from memory_schema.parse import ParsedNote, parse_note, reparse
+from memory_schema.text import NoteText
+
+if t.TYPE_CHECKING:
+    import os
 
 log = logging.getLogger(__name__)
 
 CACHE_NAME = "notes-cache.json"
 #: Notes remembered at most (the most recently used are kept).
 MAX_NOTES = 16
-#: A note modified this recently is not cached (seconds).
+#: A note modified less than this before it was read may change again within one
+#: timestamp tick (a second on some filesystems): its stat alone is not trusted.
 RACY_SECONDS = 2.0
 
 Key = tuple[int, int, int, int, int]
-
-
-@dataclasses.dataclass(frozen=True)
-class NoteFacts:
-    """What collecting needs of one note: its entries, problems and Active sections."""
-
-    entries: tuple[Entry, ...]
-    problems: tuple[Problem, ...]
-    #: The Active sections' 0-based line ranges [start, end), in order.
-    sections: tuple[tuple[int, int], ...]
 
 
 def stat_key(info: os.stat_result) -> Key:
     return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
 
 
+@functools.cache
 def reader_version() -> str:
-    """Changes whenever this library's code does (a new reader must not trust old results)."""
-    return _version()
-
-
-def _version() -> str:
-    folder = pathlib.Path(__file__).parent
+    """Changes whenever this library's code does: a new reader never trusts old results."""
     parts = []
-    for path in sorted(folder.glob("*.py")):
+    for path in sorted(pathlib.Path(__file__).parent.glob("*.py")):
         with contextlib.suppress(OSError):
             info = path.stat()
             parts.append(f"{path.name}:{info.st_size}:{info.st_mtime_ns}")
@@ -63,49 +63,78 @@ def _version() -> str:
 
 
 class ParseCache:
-    """The cache file in *folder*; :meth:`save` writes it back when something changed."""
+    """The cache file in *folder*. Nothing is written before :meth:`save`."""
 
     def __init__(self, folder: pathlib.Path) -> None:
         self.path = folder / CACHE_NAME
-        self.version = reader_version()
         self.notes: dict[str, dict[str, t.Any]] = {}
         self.changed = False
         try:
             data = json.loads(self.path.read_bytes())
-            if isinstance(data, dict) and data.get("version") == self.version:
+            if isinstance(data, dict) and data.get("version") == reader_version():
                 notes = data.get("notes")
                 if isinstance(notes, dict):
                     self.notes = notes
         except (OSError, ValueError) as error:
             log.debug("parse cache %s not used: %s", self.path, error)
 
-    def get(self, path: pathlib.Path, key: Key) -> NoteFacts | None:
-        """The facts of *path* when its stat *key* is the cached one; None otherwise."""
-        item = self.notes.get(str(path))
-        if not isinstance(item, dict) or item.get("key") != list(key):
-            return None
-        try:
-            facts = NoteFacts(
-                tuple(_entry(e) for e in item["entries"]),
-                tuple(Problem(pathlib.Path(p[0]), int(p[1]), str(p[2])) for p in item["problems"]),
-                tuple((int(s), int(e)) for s, e in item["sections"]),
-            )
-        except (KeyError, TypeError, ValueError) as error:
-            log.debug("parse cache entry for %s not used: %s", path, error)
-            return None
-        item["used"] = time.time()
-        return facts
+    def by_stat(self, path: pathlib.Path, key: Key) -> ParsedNote | None:
+        """The cached parse when *path*'s stat is the cached one and was trusted; else None.
 
-    def put(self, path: pathlib.Path, key: Key, facts: NoteFacts) -> None:
-        """Remember *facts* for *path* at *key*, unless the note changed just now."""
-        if time.time() - key[3] / 1e9 < RACY_SECONDS:
-            return
+        The note's text is not read: the result's ``text`` is empty (use
+        :meth:`parsed` when the text is needed).
+        """
+        item = self.notes.get(str(path))
+        if not isinstance(item, dict) or not item.get("trusted") or item.get("key") != list(key):
+            return None
+        return self._load(path, item, NoteText(lines=[]))
+
+    def parsed(self, path: pathlib.Path, data: bytes, text: str, key: Key | None) -> ParsedNote:
+        """The parse of *text* (decoded from *data*), from the cache when it can be.
+
+        *key* is the note's stat key while *data* was read (None when it
+        changed meanwhile). Remembers the result.
+        """
+        note = NoteText.from_text(text)
+        digest = hashlib.sha1(data, usedforsecurity=False).hexdigest()
+        item = self.notes.get(str(path))
+        found: ParsedNote | None = None
+        if isinstance(item, dict) and item.get("sha") == digest:
+            found = self._load(path, item, note)
+        elif isinstance(item, dict):
+            line = _unchanged_through(item, data)
+            previous = self._load(path, item, note) if line is not None else None
+            if previous is not None and line is not None:
+                found = reparse(previous, text, line + 1)
+        if found is None:
+            found = parse_note(text, path)
+        self.remember(path, data, found, key)
+        return found
+
+    def remember(
+        self, path: pathlib.Path, data: bytes, parsed: ParsedNote, key: Key | None
+    ) -> None:
+        """Keep *parsed* as the parse of *data*, the bytes of *path* at stat *key*."""
+        ends = [m.end() for m in re.finditer(b"\n", data)]
+        anchors = []
+        hasher = hashlib.sha1(usedforsecurity=False)
+        done = 0
+        for line in parsed.anchors:
+            if line >= len(ends):
+                break
+            hasher.update(data[done : ends[line]])
+            done = ends[line]
+            anchors.append([line, done, hasher.hexdigest()])
         self.notes[str(path)] = {
-            "key": list(key),
+            "key": list(key) if key else None,
+            "trusted": key is not None and time.time() - key[3] / 1e9 >= RACY_SECONDS,
+            "sha": hashlib.sha1(data, usedforsecurity=False).hexdigest(),
             "used": time.time(),
-            "entries": [dataclasses.asdict(e) | {"file": str(e.file)} for e in facts.entries],
-            "problems": [[str(p.file), p.line, p.message] for p in facts.problems],
-            "sections": [list(s) for s in facts.sections],
+            "body_start": parsed.body_start,
+            "sections": [[s.title, s.level, s.start, s.end] for s in parsed.sections],
+            "entries": [dataclasses.asdict(e) | {"file": str(e.file)} for e in parsed.entries],
+            "problems": [[str(p.file), p.line, p.message] for p in parsed.problems],
+            "anchors": anchors,
         }
         self.changed = True
 
@@ -113,10 +142,8 @@ class ParseCache:
         """Write the cache atomically when something changed; failures are only logged."""
         if not self.changed:
             return
-        recent = sorted(
-            self.notes.items(), key=lambda kv: float(kv[1].get("used", 0)), reverse=True
-        )
-        data = {"version": self.version, "notes": dict(recent[:MAX_NOTES])}
+        recent = sorted(self.notes.items(), key=lambda kv: float(kv[1].get("used", 0)))
+        data = {"version": reader_version(), "notes": dict(recent[-MAX_NOTES:])}
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             tmp = write_temp(self.path, json.dumps(data).encode(), 0o600)
@@ -129,8 +156,46 @@ class ParseCache:
             log.debug("parse cache %s not written: %s", self.path, error)
         self.changed = False
 
+    def _load(
+        self, path: pathlib.Path, item: dict[str, t.Any], note: NoteText
+    ) -> ParsedNote | None:
+        try:
+            parsed = ParsedNote(
+                path,
+                note,
+                [Section(str(a), int(b), int(c), int(d)) for a, b, c, d in item["sections"]],
+                [_entry(e) for e in item["entries"]],
+                [Problem(pathlib.Path(f), int(n), str(m)) for f, n, m in item["problems"]],
+                int(item["body_start"]),
+                [int(anchor[0]) for anchor in item["anchors"]],
+            )
+        except (KeyError, TypeError, ValueError) as error:
+            log.debug("parse cache entry for %s not used: %s", path, error)
+            return None
+        item["used"] = time.time()
+        return parsed
 
-_ENTRY_FIELDS = {field.name for field in dataclasses.fields(Entry)}
+
+def _unchanged_through(item: dict[str, t.Any], data: bytes) -> int | None:
+    """The last cached heading line whose bytes, and all before, *data* still has."""
+    found = None
+    hasher = hashlib.sha1(usedforsecurity=False)
+    done = 0
+    try:
+        for line, end, digest in item.get("anchors") or []:
+            if end > len(data):
+                break
+            hasher.update(data[done:end])
+            done = end
+            if hasher.hexdigest() != digest:
+                break
+            found = int(line)
+    except (TypeError, ValueError):
+        return None
+    return found
+
+
+_ENTRY_FIELDS = frozenset(field.name for field in dataclasses.fields(Entry))
 
 
 def _entry(data: dict[str, t.Any]) -> Entry:

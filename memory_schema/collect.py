@@ -8,10 +8,11 @@ import datetime
 import os
 import typing as t
 
-from memory_schema.cache import NoteFacts, ParseCache, stat_key
+from memory_schema.cache import ParseCache, stat_key
 from memory_schema.errors import NoteError, NoteReadError
-from memory_schema.files import note_path, read_note
+from memory_schema.files import note_path, read_bytes, read_note
 from memory_schema.model import Entry, Problem
+from memory_schema.text import decode_note
 
 if t.TYPE_CHECKING:
     import pathlib
@@ -35,8 +36,8 @@ class NotesFolderError(NoteError):
 class Collection:
     """The entries of several notes merged: a later mention overrides an earlier one.
 
-    ``parsed`` holds the notes parsed by this call; a note whose entries came
-    from the parse cache is in ``notes`` but not in ``parsed``.
+    ``parsed`` holds the notes read by this call; a note the parse cache knew
+    unchanged (not even read) is in ``notes`` but not in ``parsed``.
     """
 
     notes: list[pathlib.Path]
@@ -82,16 +83,16 @@ def collect(
             continue
         notes.append(path)
         try:
-            facts = _facts(path, cache, parsed)
+            note = _read(path, cache, parsed)
         except NoteReadError as error:
             problems.append(Problem(error.path, error.line, error.reason))
             continue
         except FileNotFoundError:
             continue
-        problems.extend(facts.problems)
-        section_of = _section_finder(facts.sections)
+        problems.extend(note.problems)
+        section_of = _section_finder([(s.start, s.end) for s in note.active_sections])
         first_in_section: dict[tuple[int, str], Entry] = {}
-        for entry in facts.entries:
+        for entry in note.entries:
             all_entries.append(entry)
             section = section_of(entry.line - 1)
             if ambiguous.get(entry.name, (path, section)) != (path, section):
@@ -138,42 +139,35 @@ def collect(
     return Collection(notes, parsed, entries, all_entries, problems)
 
 
-def _facts(path: pathlib.Path, cache: ParseCache | None, parsed: list[ParsedNote]) -> NoteFacts:
-    """The note's facts, from the cache when its stat is unchanged; else read and parsed."""
+def _read(path: pathlib.Path, cache: ParseCache | None, parsed: list[ParsedNote]) -> ParsedNote:
+    """The note's parse: from the cache when it can be (see memory_schema.cache), else read.
+
+    Raises NoteReadError, FileNotFoundError as read_note does.
+    """
     if cache is None:
         note = read_note(path)
         parsed.append(note)
-        return facts_of(note)
+        return note
     try:
         before = None if path.is_symlink() else stat_key(path.stat())
     except OSError:
         before = None
     if before is not None:
-        cached = cache.get(path, before)
-        if cached is not None:
-            return cached
-    note = read_note(path)
-    parsed.append(note)
-    facts = facts_of(note)
+        known = cache.by_stat(path, before)
+        if known is not None:
+            return known
+    data = read_bytes(path)
+    text = decode_note(data, path)
     try:
         after = stat_key(path.stat())
     except OSError:
         after = None
-    if before is not None and after == before:
-        cache.put(path, before, facts)
-    return facts
+    note = cache.parsed(path, data, text, before if after == before else None)
+    parsed.append(note)
+    return note
 
 
-def facts_of(note: ParsedNote) -> NoteFacts:
-    """What collecting needs of a parsed note."""
-    return NoteFacts(
-        tuple(note.entries),
-        tuple(note.problems),
-        tuple((s.start, s.end) for s in note.active_sections),
-    )
-
-
-def _section_finder(sections: tuple[tuple[int, int], ...]) -> Callable[[int], int]:
+def _section_finder(sections: list[tuple[int, int]]) -> Callable[[int], int]:
     """The start of the innermost Active section holding a 0-based line (-1 for none)."""
     ordered = sorted(sections)
     starts = [start for start, _ in ordered]

@@ -3,33 +3,38 @@
 from __future__ import annotations
 
 import os
+import pathlib
 import stat
 import time
 import typing as t
 
 from memory_schema.atomic import atomic_write, create_exclusive, folder_lock, remove_stale_temps
+from memory_schema.cache import ParseCache, stat_key
 from memory_schema.errors import ConcurrentEditError, NoteReadError
 from memory_schema.files import MAX_NOTE_BYTES
 from memory_schema.parse import ParsedNote, parse_note
 from memory_schema.text import decode_note
 
 if t.TYPE_CHECKING:
-    import pathlib
     from collections.abc import Callable
 
 
 def edit_note(
     path: pathlib.Path,
-    transform: Callable[[ParsedNote], str],
+    transform: Callable[[ParsedNote], str | ParsedNote],
     *,
     create: str | None = None,
     tries: int = 8,
+    cache_dir: pathlib.Path | None = None,
 ) -> bool:
     """Apply *transform* to the note at *path* and write the result atomically.
 
-    *transform* gets the parsed note and returns the new full text. When the
-    file is missing it starts from *create* (or raises FileNotFoundError); a
-    note created meanwhile by someone else is read and edited instead.
+    *transform* gets the parsed note and returns the new full text, or the new
+    note parsed (``NoteEdits.apply_parsed``). When the file is missing it starts
+    from *create* (or raises FileNotFoundError); a note created meanwhile by
+    someone else is read and edited instead. With *cache_dir* (the folder of
+    ``collect``'s parse cache) the note is parsed only if the cache does not
+    know it, and a parsed result is remembered for the next read.
 
     Holds the folder lock (this library's writers take turns). The assistant
     does not take it: if the file changed on disk between read and write, the
@@ -52,6 +57,7 @@ def edit_note(
                 path, 1, "is a symlink to a file that does not exist; remove or fix the link"
             )
     target = path.resolve() if path.is_symlink() else path
+    cache = ParseCache(cache_dir) if cache_dir is not None and target == path else None
     with folder_lock(target.parent):
         append_retries = APPEND_RETRIES
         for attempt in range(tries):
@@ -61,7 +67,7 @@ def edit_note(
             except FileNotFoundError:
                 if create is None:
                     raise
-                new_text = transform(parse_note(create, path))
+                new_text = _text(transform(parse_note(create, path)))
                 remove_stale_temps(target)
                 if create_exclusive(target, new_text.encode("utf-8")):
                     return True
@@ -80,7 +86,14 @@ def edit_note(
                 data = _read_fd(fd)
                 info = os.fstat(fd)
                 text = decode_note(data, path)
-                new_text = transform(parse_note(text, path))
+                if cache is None:
+                    parsed = parse_note(text, path)
+                else:
+                    stable = stat_key(opened) == stat_key(info)
+                    parsed = cache.parsed(path, data, text, stat_key(info) if stable else None)
+                    cache.save()
+                result = transform(parsed)
+                new_text = _text(result)
                 if new_text == text:
                     return False
                 change = _change(target, fd, info, data)
@@ -90,12 +103,29 @@ def edit_note(
                     append_retries -= 1  # re-apply on the longer note; then carry appends
                     continue
                 remove_stale_temps(target)
-                atomic_write(target, new_text.encode("utf-8"), stat.S_IMODE(info.st_mode))
+                new_data = new_text.encode("utf-8")
+                atomic_write(target, new_data, stat.S_IMODE(info.st_mode))
                 _carry_late_appends(fd, len(data), target)
+                if cache is not None and isinstance(result, ParsedNote):
+                    _remember(cache, path, new_data, result)
             finally:
                 os.close(fd)
             return True
     raise ConcurrentEditError(path, tries)
+
+
+def _text(result: str | ParsedNote) -> str:
+    return result.text.text if isinstance(result, ParsedNote) else result
+
+
+def _remember(cache: ParseCache, path: pathlib.Path, data: bytes, parsed: ParsedNote) -> None:
+    """Keep the parse of what was just written (checked against the bytes when used)."""
+    try:
+        key = stat_key(path.stat())
+    except OSError:
+        return
+    cache.remember(path, data, parsed, key)
+    cache.save()
 
 
 #: Re-reads for a note that only grew: after them the edit is written and the

@@ -29,6 +29,7 @@ from memory_schema.inline import (
 )
 from memory_schema.items import paragraph, read_list_item
 from memory_schema.mdtree import Node, parse_blocks, paused_gc
+from memory_schema.metadata import frontmatter
 from memory_schema.model import LOG_TITLE, Entry, Problem, Section
 from memory_schema.patterns import (
     AGENT_CALL_RE,
@@ -56,6 +57,7 @@ __all__ = [
     "parse_note",
     "parse_tmux_like",
     "parse_tmux_new",
+    "reparse",
     "split_shell",
 ]
 
@@ -73,8 +75,18 @@ class ParsedNote:
     sections: list[Section]
     entries: list[Entry]
     problems: list[Problem]
-    metadata: dict[str, object]
+    #: The 0-based index of the first line after the frontmatter.
     body_start: int
+    #: 0-based lines of the top-level ATX headings: where a parse may resume (see reparse).
+    anchors: list[int] = dataclasses.field(default_factory=list)
+    _metadata: dict[str, object] | None = dataclasses.field(default=None, repr=False)
+
+    @property
+    def metadata(self) -> dict[str, object]:
+        """The frontmatter's mapping ({} when there is none); read on first use."""
+        if self._metadata is None:
+            self._metadata = frontmatter(self.text, self.path, [])[1]
+        return self._metadata
 
     @property
     def active_sections(self) -> list[Section]:
@@ -93,7 +105,7 @@ def parse_note(text: str, path: pathlib.Path) -> ParsedNote:
     with paused_gc():
         note = NoteText.from_text(text)
         problems: list[Problem] = []
-        body_start, metadata = _frontmatter(note, path, problems)
+        body_start, metadata = frontmatter(note, path, problems)
         lines = [note.bare(i).replace("\r", " ") for i in range(body_start, len(note.lines))]
         blocks = parse_blocks("\n".join(lines))
         headings = _headings(blocks, body_start)
@@ -103,7 +115,58 @@ def parse_note(text: str, path: pathlib.Path) -> ParsedNote:
             _read_sections(reader, blocks, headings)
         else:
             _sessions_without_heading(reader, text, blocks, headings)
-        return ParsedNote(path, note, sections, reader.entries, problems, metadata, body_start)
+        anchors = _anchors(blocks, body_start)
+        return ParsedNote(
+            path, note, sections, reader.entries, problems, body_start, anchors, metadata
+        )
+
+
+def reparse(previous: ParsedNote, text: str, unchanged: int) -> ParsedNote:
+    """Parse *text*, reusing *previous* for the first *unchanged* lines, identical in both.
+
+    The parse resumes at the last top-level ATX heading above line *unchanged*
+    (0-based): every block before it is closed there, so what was read before
+    it stands. The result equals ``parse_note(text, previous.path)``; without
+    such a heading, or when the note has no Active section, the whole note is
+    parsed.
+    """
+    note = NoteText.from_text(text)
+    usable = [a for a in previous.anchors if a < unchanged]
+    if not usable or note.bom != previous.text.bom or not previous.active_sections:
+        return parse_note(text, previous.path)
+    start = usable[-1]
+    with paused_gc():
+        lines = [note.bare(i).replace("\r", " ") for i in range(start, len(note.lines))]
+        blocks = parse_blocks("\n".join(lines))
+        kept = [(s.start, s.level, s.title) for s in previous.sections if s.start < start]
+        headings = kept + _headings(blocks, start)
+        sections = _sections(headings, len(note.lines))
+        if not any(SECTION_RE.search(section.title) for section in sections):
+            return parse_note(text, previous.path)
+        problems = [p for p in previous.problems if p.line - 1 < start]
+        reader = Reader(previous.path, note, start, problems=problems)
+        _read_sections(reader, blocks, headings)
+        entries = [e for e in previous.entries if e.line - 1 < start] + reader.entries
+        anchors = [a for a in previous.anchors if a < start] + _anchors(blocks, start)
+        return ParsedNote(
+            previous.path,
+            note,
+            sections,
+            entries,
+            problems,
+            previous.body_start,
+            anchors,
+            previous._metadata,
+        )
+
+
+def _anchors(blocks: list[Node], offset: int) -> list[int]:
+    """The lines of top-level ATX headings (one line each; a setext heading has two)."""
+    return [
+        node.map[0] + offset
+        for node in blocks
+        if node.type == "heading" and node.map and node.map[1] - node.map[0] == 1
+    ]
 
 
 def _headings(blocks: list[Node], offset: int) -> list[Heading]:
@@ -243,41 +306,3 @@ def _has_tmux_new(text: str) -> bool:
     return any(parse_tmux_like(content) for content in contents) or parse_tmux_like(
         text.lstrip("-*+ ")
     )
-
-
-def _frontmatter(
-    note: NoteText, path: pathlib.Path, problems: list[Problem]
-) -> tuple[int, dict[str, object]]:
-    """Where the body starts, and the metadata (read-only, never rewritten).
-
-    A ``---`` block whose YAML is not a mapping is no frontmatter: two thematic
-    breaks around text, read as Markdown. Invalid YAML is a problem, and the
-    block is read as Markdown too, so that nothing in it is lost.
-    """
-    if not note.lines or note.bare(0).rstrip() != "---":
-        return 0, {}
-    for index in range(1, len(note.lines)):
-        if note.bare(index).rstrip() in {"---", "..."}:
-            break
-    else:
-        return 0, {}
-    inner = "".join(note.lines[1:index])
-    try:
-        from frontmatter.default_handlers import YAMLHandler
-
-        metadata = YAMLHandler().load(inner)
-    except Exception as error:
-        problems.append(
-            Problem(
-                path,
-                1,
-                f"the frontmatter is not valid YAML ({type(error).__name__}); "
-                "fix it or remove the --- block",
-            )
-        )
-        return 0, {}
-    if metadata is None:
-        return index + 1, {}
-    if not isinstance(metadata, dict):
-        return 0, {}
-    return index + 1, {str(key): value for key, value in metadata.items()}

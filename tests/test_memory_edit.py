@@ -52,7 +52,7 @@ ADDS = [
     Add(
         "empty-section",
         "## Active Long-Running Processes\n\n## Later\n",
-        "## Active Long-Running Processes\n\n" + "".join(ENTRY) + "## Later\n",
+        "## Active Long-Running Processes\n\n" + "".join(ENTRY) + "\n## Later\n",
     ),
     Add(
         "no-section",
