@@ -15,7 +15,9 @@ For each size it prints the median wall time of:
 - ``write-back, one edit per parse``: three carried entries, three status changes and
   a log line applied the old way (one parse per edit);
 - ``write-back, one parse``: the same edits through ``memory_schema.NoteEdits``, when
-  this version has it.
+  this version has it (parse + edits + read-back from the last heading);
+- ``check-like``: what a writing check does with the note when the cache knows it:
+  ``collect(cache_dir=)``, then ``edit_note(cache_dir=)`` with a status and a log line.
 
 Tests never assert durations; this script is where speed is looked at.
 """
@@ -172,9 +174,37 @@ def measure(size: int, runs: int, *, has_cache: bool, has_edits: bool) -> dict[s
         )
         if has_edits:
             row["write-back, one parse"] = (
-                f"{median_ms(lambda: edits_one_parse(text, path), few):.1f}"
+                f"{median_ms(lambda: edits_one_parse(text, path), runs):.1f}"
+            )
+        if has_cache and has_edits:
+            row["check-like: collect + edit_note, cached"] = (
+                f"{check_like(folder, path, text, pathlib.Path(tmp) / 'cache2', runs):.1f}"
             )
     return row
+
+
+def check_like(
+    folder: pathlib.Path, path: pathlib.Path, text: str, cache: pathlib.Path, runs: int
+) -> float:
+    """A writing check's note work: collect (cached), then one edit_note with NoteEdits.
+
+    Before each run the note is put back as it was a minute ago, so the cache
+    knows it (by its bytes) and the edit is a real one.
+    """
+    api: t.Any = ms
+    times = []
+    for _ in range(runs + 1):
+        path.write_text(text)
+        old = time.time() - 60
+        os.utime(path, (old, old))
+        start = time.perf_counter()
+        api.collect(folder, DAY, cache_dir=cache)
+        edits = api.NoteEdits()
+        edits.status("s1", "restarted")
+        edits.log(["14:40 s1 died → restarted (1/3)"])
+        api.edit_note(path, edits.apply_parsed, cache_dir=cache)
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times[1:])  # the first run fills the cache
 
 
 def main() -> None:

@@ -1,9 +1,9 @@
 """Several edits of one note from one parse, checked by one read-back: :class:`NoteEdits`.
 
 A check that carries entries, updates statuses and logs what it did makes
-every change against the same parsed note (the splices refer to its lines)
-and reads the result back once, from the last heading above the first change
-(:func:`memory_schema.parse.reparse`): a long note is not parsed per edit.
+every change on one parsed note; after each change the note is parsed again
+only between the headings around the lines it changed
+(:func:`memory_schema.reparse.reparse`): a long note is not parsed per edit.
 """
 
 from __future__ import annotations
@@ -14,15 +14,14 @@ import typing as t
 from memory_schema.edit import (
     Splice,
     apply_splices,
-    log_lines_splice,
+    log_splice,
     section_append,
     section_insertion,
     status_splice,
 )
 from memory_schema.errors import NoteError
-from memory_schema.parse import reparse
 from memory_schema.render import render_entry, render_section
-from memory_schema.text import NoteText
+from memory_schema.reparse import reparse
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterable
@@ -107,38 +106,29 @@ class NoteEdits:
         """
         if not self:
             return parsed
-        # The edits are made one after the other, as the single edits would be,
-        # each against the text so far; the sections are shifted, not re-read.
-        statuses = [
-            splice
-            for name, (status, until) in self.statuses.items()
-            if (splice := status_splice(parsed, name, status, until=until)) is not None
-        ]
-        first = NoteText(
-            lines=NoteText.from_text(apply_splices(parsed.text, statuses)).lines,
-            bom=parsed.text.bom,
-        )
-        tries: list[Splice | None] = [None]
+        # One edit after the other, as the single edits would be made, each
+        # parsed again only around the lines it changed.
+        current = parsed
+        for name, (status, until) in self.statuses.items():
+            splice = status_splice(current, name, status, until=until)
+            if splice is not None:
+                current = _spliced(current, splice)
         if self.adds:
-            block = [line for add in self.adds for line in add.lines(first.newline)]
-            tries = [section_append(first, render_section([block], first.newline))]
-            if parsed.active_sections:
-                tries.insert(0, section_insertion(first, parsed.active_sections[-1], block))
-        for add in tries:
-            second = first if add is None else _spliced(first, add)
-            changed = [s.at for s in statuses] + ([add.at] if add else [])
-            if self.events:
-                # The log section as the text now reads (an appended section may end it).
-                logs = parsed.log_sections
-                if add is not None:
-                    logs = reparse(parsed, second.text, add.at).log_sections
-                log = log_lines_splice(second, logs, self.events)
-                second = _spliced(second, log)
-                changed.append(log.at)
-            if not changed:
-                return parsed
-            result = reparse(parsed, second.text, min(changed))
-            if all(_reads_back(result, added) for added in self.adds):
+            current = self._add(current)
+        if self.events:
+            current = _spliced(current, log_splice(current, self.events))
+        return current
+
+    def _add(self, parsed: ParsedNote) -> ParsedNote:
+        """The adds as one block in the last Active section, else in a new one at the end."""
+        note = parsed.text
+        block = [line for add in self.adds for line in add.lines(note.newline)]
+        tries = [section_append(note, render_section([block], note.newline))]
+        if parsed.active_sections:
+            tries.insert(0, section_insertion(note, parsed.active_sections[-1], block))
+        for splice in tries:
+            result = _spliced(parsed, splice)
+            if all(_reads_back(result, add) for add in self.adds):
                 return result
         raise NoteError(
             f"{parsed.path}: an entry added at the end of the note would not be read back "
@@ -147,8 +137,8 @@ class NoteEdits:
         )
 
 
-def _spliced(note: NoteText, splice: Splice) -> NoteText:
-    return NoteText.from_text(apply_splices(note, [splice]))
+def _spliced(parsed: ParsedNote, splice: Splice) -> ParsedNote:
+    return reparse(parsed, apply_splices(parsed.text, [splice]))
 
 
 def _reads_back(parsed: ParsedNote, add: _Add) -> bool:

@@ -29,7 +29,8 @@ import typing as t
 
 from memory_schema.atomic import write_temp
 from memory_schema.model import Entry, Problem, Section
-from memory_schema.parse import ParsedNote, parse_note, reparse
+from memory_schema.parse import ParsedNote, parse_note
+from memory_schema.reparse import reparse
 from memory_schema.text import NoteText
 
 if t.TYPE_CHECKING:

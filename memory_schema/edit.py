@@ -184,11 +184,7 @@ def append_log(parsed: ParsedNote, events: list[str]) -> str:
 
 def log_splice(parsed: ParsedNote, events: list[str]) -> Splice:
     """The splice that appends *events* as log lines (see :func:`append_log`)."""
-    return log_lines_splice(parsed.text, parsed.log_sections, events)
-
-
-def log_lines_splice(note: NoteText, sections: list[Section], events: list[str]) -> Splice:
-    """Log lines under the last of *sections* (the note's log sections), else a new one."""
+    note, sections = parsed.text, parsed.log_sections
     for event in events:
         if "\n" in event or "\r" in event:
             raise NoteError("a log line cannot contain a line break")

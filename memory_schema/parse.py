@@ -57,7 +57,6 @@ __all__ = [
     "parse_note",
     "parse_tmux_like",
     "parse_tmux_new",
-    "reparse",
     "split_shell",
 ]
 
@@ -77,7 +76,8 @@ class ParsedNote:
     problems: list[Problem]
     #: The 0-based index of the first line after the frontmatter.
     body_start: int
-    #: 0-based lines of the top-level ATX headings: where a parse may resume (see reparse).
+    #: 0-based lines of the top-level ATX headings: where a parse may resume
+    #: (memory_schema.reparse).
     anchors: list[int] = dataclasses.field(default_factory=list)
     _metadata: dict[str, object] | None = dataclasses.field(default=None, repr=False)
 
@@ -118,45 +118,6 @@ def parse_note(text: str, path: pathlib.Path) -> ParsedNote:
         anchors = _anchors(blocks, body_start)
         return ParsedNote(
             path, note, sections, reader.entries, problems, body_start, anchors, metadata
-        )
-
-
-def reparse(previous: ParsedNote, text: str, unchanged: int) -> ParsedNote:
-    """Parse *text*, reusing *previous* for the first *unchanged* lines, identical in both.
-
-    The parse resumes at the last top-level ATX heading above line *unchanged*
-    (0-based): every block before it is closed there, so what was read before
-    it stands. The result equals ``parse_note(text, previous.path)``; without
-    such a heading, or when the note has no Active section, the whole note is
-    parsed.
-    """
-    note = NoteText.from_text(text)
-    usable = [a for a in previous.anchors if a < unchanged]
-    if not usable or note.bom != previous.text.bom or not previous.active_sections:
-        return parse_note(text, previous.path)
-    start = usable[-1]
-    with paused_gc():
-        lines = [note.bare(i).replace("\r", " ") for i in range(start, len(note.lines))]
-        blocks = parse_blocks("\n".join(lines))
-        kept = [(s.start, s.level, s.title) for s in previous.sections if s.start < start]
-        headings = kept + _headings(blocks, start)
-        sections = _sections(headings, len(note.lines))
-        if not any(SECTION_RE.search(section.title) for section in sections):
-            return parse_note(text, previous.path)
-        problems = [p for p in previous.problems if p.line - 1 < start]
-        reader = Reader(previous.path, note, start, problems=problems)
-        _read_sections(reader, blocks, headings)
-        entries = [e for e in previous.entries if e.line - 1 < start] + reader.entries
-        anchors = [a for a in previous.anchors if a < start] + _anchors(blocks, start)
-        return ParsedNote(
-            previous.path,
-            note,
-            sections,
-            entries,
-            problems,
-            previous.body_start,
-            anchors,
-            previous._metadata,
         )
 
 

@@ -17,7 +17,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import memory_schema as ms
-from memory_schema.parse import reparse
+from memory_schema.reparse import reparse
 from memory_schema.text import NoteText
 from tests.test_memory_properties import FAST, Note, active_note, blocks, names, notes_text
 
@@ -53,6 +53,22 @@ def test_reparse_reads_what_a_full_parse_reads(
     text = changed.text
     assume(text != note.text)
     same_reading(reparse(before, text, at), parse(text))
+    same_reading(reparse(before, text), parse(text))  # lines compared: a window is parsed
+
+
+@FAST
+@given(active_note(), st.lists(blocks, min_size=1, max_size=3), st.data())
+def test_reparse_of_a_change_between_headings(
+    note: Note, inserted: list[list[str]], data: st.DataObject
+) -> None:
+    """A change in the middle, with headings below it: what is below is moved, not re-read."""
+    before = parse(note.text)
+    lines = NoteText.from_text(note.text).lines
+    assume(len(before.anchors) >= 2)
+    at = data.draw(st.integers(before.anchors[0] + 1, before.anchors[-1]))
+    new_lines = [line + note.newline for block in inserted for line in block]
+    text = NoteText(lines=lines[:at] + new_lines + lines[at:], bom=before.text.bom).text
+    same_reading(reparse(before, text), parse(text))
 
 
 def test_reparse_resumes_at_the_last_heading_above_the_change() -> None:
@@ -149,3 +165,35 @@ def test_no_edits_change_nothing() -> None:
     parsed = parse("# Day\n")
     assert not ms.NoteEdits()
     assert ms.NoteEdits().apply_parsed(parsed) is parsed
+
+
+def test_a_change_in_the_middle_of_a_long_note_is_parsed_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Only the lines between the headings around a change go to markdown-it.
+
+    A spy wraps the real ``parse_blocks`` (and calls it) only to count the
+    lines it is given: how much is parsed is the point of reparse.
+    """
+    import memory_schema.reparse as module
+
+    parts = [f"## {h:02d}:00 UTC - topic\n\nprose {h}\n\n" for h in range(40)]
+    active = (
+        "## Active Long-Running Processes\n\n- `api` — running\n  - command: `codex exec x`\n\n"
+    )
+    text = "".join(parts[:20]) + active + "".join(parts[20:])
+    before = parse(text)
+    given_lines: list[int] = []
+    from memory_schema.mdtree import parse_blocks as real
+
+    def spy(source: str) -> list[t.Any]:
+        given_lines.append(source.count("\n") + 1)
+        return real(source)
+
+    monkeypatch.setattr(module, "parse_blocks", spy)
+    edits = ms.NoteEdits()
+    edits.status("api", "restarted")
+    after = edits.apply_parsed(before)
+    assert after.entries_named("api")[-1].status == "restarted"
+    same_reading(after, parse(after.text.text))
+    assert given_lines == [6]  # the Active section and the heading below it, of 166 lines
