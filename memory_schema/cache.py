@@ -102,6 +102,9 @@ class ParseCache:
         found: ParsedNote | None = None
         if isinstance(item, dict) and item.get("sha") == digest:
             found = self._load(path, item, note)
+            if found is not None:
+                self._trust(item, key)
+                return found
         elif isinstance(item, dict):
             line = _unchanged_through(item, data)
             previous = self._load(path, item, note) if line is not None else None
@@ -133,11 +136,22 @@ class ParseCache:
             "used": time.time(),
             "body_start": parsed.body_start,
             "sections": [[s.title, s.level, s.start, s.end] for s in parsed.sections],
-            "entries": [dataclasses.asdict(e) | {"file": str(e.file)} for e in parsed.entries],
+            "entries": [
+                {name: getattr(e, name) for name in _ENTRY_FIELDS} | {"file": str(e.file)}
+                for e in parsed.entries
+            ],
             "problems": [[str(p.file), p.line, p.message] for p in parsed.problems],
             "anchors": anchors,
         }
         self.changed = True
+
+    def _trust(self, item: dict[str, t.Any], key: Key | None) -> None:
+        """The same bytes at stat *key*: trust the stat alone once the note is old enough."""
+        trusted = key is not None and time.time() - key[3] / 1e9 >= RACY_SECONDS
+        if item.get("key") != (list(key) if key else None) or item.get("trusted") != trusted:
+            item["key"] = list(key) if key else None
+            item["trusted"] = trusted
+            self.changed = True
 
     def save(self) -> None:
         """Write the cache atomically when something changed; failures are only logged."""
@@ -160,13 +174,14 @@ class ParseCache:
     def _load(
         self, path: pathlib.Path, item: dict[str, t.Any], note: NoteText
     ) -> ParsedNote | None:
+        files: dict[str, pathlib.Path] = {}  # one Path per file, not one per entry
         try:
             parsed = ParsedNote(
                 path,
                 note,
                 [Section(str(a), int(b), int(c), int(d)) for a, b, c, d in item["sections"]],
-                [_entry(e) for e in item["entries"]],
-                [Problem(pathlib.Path(f), int(n), str(m)) for f, n, m in item["problems"]],
+                [_entry(e, files) for e in item["entries"]],
+                [Problem(_path(f, files), int(n), str(m)) for f, n, m in item["problems"]],
                 int(item["body_start"]),
                 [int(anchor[0]) for anchor in item["anchors"]],
             )
@@ -196,10 +211,19 @@ def _unchanged_through(item: dict[str, t.Any], data: bytes) -> int | None:
     return found
 
 
-_ENTRY_FIELDS = frozenset(field.name for field in dataclasses.fields(Entry))
+_ENTRY_FIELDS = tuple(field.name for field in dataclasses.fields(Entry))
 
 
-def _entry(data: dict[str, t.Any]) -> Entry:
-    if set(data) != _ENTRY_FIELDS:
+def _entry(data: dict[str, t.Any], files: dict[str, pathlib.Path]) -> Entry:
+    if not isinstance(data, dict) or data.keys() != set(_ENTRY_FIELDS):
         raise ValueError("the cached entry does not have the fields of an Entry")
-    return Entry(**(data | {"file": pathlib.Path(data["file"])}))
+    return Entry(**(data | {"file": _path(data["file"], files)}))
+
+
+def _path(name: object, files: dict[str, pathlib.Path]) -> pathlib.Path:
+    if not isinstance(name, str):
+        raise TypeError("a cached file name is not a string")
+    found = files.get(name)
+    if found is None:
+        found = files[name] = pathlib.Path(name)
+    return found

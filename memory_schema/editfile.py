@@ -91,10 +91,11 @@ def edit_note(
                 else:
                     stable = stat_key(opened) == stat_key(info)
                     parsed = cache.parsed(path, data, text, stat_key(info) if stable else None)
-                    cache.save()
                 result = transform(parsed)
                 new_text = _text(result)
                 if new_text == text:
+                    if cache is not None:
+                        cache.save()
                     return False
                 change = _change(target, fd, info, data)
                 if change == "other":
@@ -106,8 +107,10 @@ def edit_note(
                 new_data = new_text.encode("utf-8")
                 atomic_write(target, new_data, stat.S_IMODE(info.st_mode))
                 _carry_late_appends(fd, len(data), target)
-                if cache is not None and isinstance(result, ParsedNote):
-                    _remember(cache, path, new_data, result)
+                if cache is not None:
+                    if isinstance(result, ParsedNote):
+                        _remember(cache, path, new_data, result)
+                    cache.save()
             finally:
                 os.close(fd)
             return True
@@ -125,7 +128,6 @@ def _remember(cache: ParseCache, path: pathlib.Path, data: bytes, parsed: Parsed
     except OSError:
         return
     cache.remember(path, data, parsed, key)
-    cache.save()
 
 
 #: Re-reads for a note that only grew: after them the edit is written and the

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import dataclasses
+import functools
 import re
 import typing as t
 
@@ -39,9 +40,10 @@ class NoteText:
     def text(self) -> str:
         return (BOM if self.bom else "") + "".join(self.lines)
 
-    @property
+    @functools.cached_property
     def newline(self) -> str:
-        """The note's line ending: CRLF when most lines end so, else LF."""
+        """The note's line ending: CRLF when most lines end so, else LF (lines are not changed
+        in place, so it is counted once)."""
         crlf = sum(1 for line in self.lines if line.endswith("\r\n"))
         lf = sum(1 for line in self.lines if line.endswith("\n")) - crlf
         return "\r\n" if crlf > lf else "\n"
