@@ -113,7 +113,7 @@ def edits_old_way(text: str, path: pathlib.Path) -> str:
     """Heartbeat's write-back before NoteEdits: one parse per carried entry and status."""
     for index in range(3):
         text = ms.add_entry(ms.parse_note(text, path), f"carried{index}", f"codex exec c{index}")
-    for name in ("s1", "s6", "s11"):
+    for name in ("s1", "s11", "s21"):
         current = ms.parse_note(text, path)
         if current.entries_named(name) and current.entries_named(name)[-1].canonical:
             text = ms.set_status(current, name, "restarted")
@@ -121,13 +121,16 @@ def edits_old_way(text: str, path: pathlib.Path) -> str:
 
 
 def edits_one_parse(text: str, path: pathlib.Path) -> str:
+    """The same edits through NoteEdits: one parse, each edit parsed again where it is."""
+    parsed = ms.parse_note(text, path)
     edits = ms.NoteEdits()  # type: ignore[attr-defined,unused-ignore]
     for index in range(3):
         edits.add(f"carried{index}", f"codex exec c{index}")
-    for name in ("s1", "s6", "s11"):
-        edits.status(name, "restarted")
+    for name in ("s1", "s11", "s21"):
+        if parsed.entries_named(name) and parsed.entries_named(name)[-1].canonical:
+            edits.status(name, "restarted")
     edits.log(["14:40 s1 died → restarted (1/3)"])
-    return str(edits.apply(ms.parse_note(text, path)))
+    return str(edits.apply(parsed))
 
 
 def cold_collect(folder: pathlib.Path, cache: pathlib.Path) -> tuple[float, bool]:
