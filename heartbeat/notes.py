@@ -98,8 +98,14 @@ def rejected_flags(
 def _collect(settings: Settings, date: datetime.date) -> ms.Collection:
     try:
         return ms.collect(settings.notes_dir, date, settings.days)
+    except ms.NotesFolderError as error:
+        raise UsageError(f"{error}: {NOTES_DIR_HINT}") from None
     except ms.NoteError as error:
         raise UsageError(str(error)) from None
+
+
+#: heartbeat's own advice when memory_schema finds no notes folder.
+NOTES_DIR_HINT = "point HEARTBEAT_NOTES_DIR (or --notes-dir) at the folder of your daily notes"
 
 
 def _stamp(now: pendulum.DateTime) -> str:

@@ -1,26 +1,33 @@
 """memory_schema: read and safely edit OpenClaw daily notes (``memory/YYYY-MM-DD.md``).
 
 A library that stands alone: it knows the notes and nothing of tmux.
+
+Reading: ``collect`` (several days, merged; ``cache_dir=`` keeps parses),
+``read_note``/``parse_note`` (one note), ``parse_tmux_new`` and ``split_shell``
+(a logged command, as POSIX sh reads it). Editing: ``edit_note`` (atomic,
+under a folder lock, re-applied when the assistant wrote meanwhile) with a
+transform such as ``NoteEdits.apply_parsed`` (several edits from one parse)
+or the single edits ``add_entry``, ``set_status``, ``append_log``,
+``mark_removed``, ``remove_entry``.
 """
 
 from __future__ import annotations
 
+from memory_schema.atomic import atomic_write
+from memory_schema.batch import NoteEdits, add_entry
+from memory_schema.collect import Collection, NotesFolderError, collect
 from memory_schema.edit import (
     NotCanonical,
-    add_entry,
     append_log,
     mark_removed,
     new_note_text,
     remove_entry,
     set_status,
 )
+from memory_schema.editfile import edit_note
 from memory_schema.errors import ConcurrentEditError, EntryNotFound, NoteError, NoteReadError
 from memory_schema.files import (
-    Collection,
-    atomic_write,
-    collect,
     daily_notes,
-    edit_note,
     loose_permissions,
     note_date,
     note_path,
@@ -37,6 +44,7 @@ from memory_schema.model import (
 )
 from memory_schema.parse import ParsedNote, TmuxNew, parse_note, parse_tmux_new
 from memory_schema.render import InvalidEntry, code_span, render_entry
+from memory_schema.shell import split_shell
 
 __all__ = [
     "SECTION_TITLE",
@@ -47,8 +55,10 @@ __all__ = [
     "EntryNotFound",
     "InvalidEntry",
     "NotCanonical",
+    "NoteEdits",
     "NoteError",
     "NoteReadError",
+    "NotesFolderError",
     "ParsedNote",
     "Problem",
     "Section",
@@ -72,5 +82,6 @@ __all__ = [
     "remove_entry",
     "render_entry",
     "set_status",
+    "split_shell",
     "today",
 ]

@@ -1,7 +1,8 @@
 """Edits of a note as text splices: each changes only the lines it means to.
 
-Every function here takes a parsed note and returns the new full text; none
-touches the disk (``memory_schema.files.edit_note`` does, atomically). The
+Every function here takes a parsed note and returns the new full text (or the
+splice that makes it); none touches the disk (``memory_schema.edit_note`` does,
+atomically). Several edits in one go: ``memory_schema.NoteEdits``. The
 frontmatter, other sections, line endings, the trailing newline and a BOM are
 kept byte for byte.
 """
@@ -12,8 +13,8 @@ import re
 import typing as t
 
 from memory_schema.errors import EntryNotFound, NoteError
-from memory_schema.model import LOG_TITLE, Entry, Section, is_valid_name
-from memory_schema.render import InvalidEntry, render_entry, render_section
+from memory_schema.model import LOG_TITLE, STATUS_WORDS, Entry, Section, is_valid_name
+from memory_schema.render import InvalidEntry, render_section
 from memory_schema.text import NoteText, strip_ending
 
 if t.TYPE_CHECKING:
@@ -31,16 +32,32 @@ class NotCanonical(NoteError):
         )
 
 
+class Splice(t.NamedTuple):
+    """Replace ``remove`` lines at ``at`` (an index of the original note's lines) by ``lines``."""
+
+    at: int
+    lines: list[str]
+    remove: int = 0
+
+
+def apply_splices(note: NoteText, splices: list[Splice]) -> str:
+    """The note's text with every splice made; indices are those of the original lines.
+
+    Of two splices at one index, the one listed first comes first. A note that
+    ended without a newline still does, after whatever was added at its end.
+    """
+    lines = list(note.lines)
+    for _, splice in sorted(enumerate(splices), key=lambda p: (p[1].at, p[0]), reverse=True):
+        lines[splice.at : splice.at + splice.remove] = splice.lines
+    if not note.ends_with_newline and lines:
+        lines = [line if line.endswith("\n") else line + note.newline for line in lines]
+        lines[-1] = strip_ending(lines[-1])
+    return NoteText(lines=lines, bom=note.bom).text
+
+
 def _splice(note: NoteText, index: int, new: list[str], remove: int = 0) -> str:
     """Replace ``remove`` lines at *index* by *new* lines; return the full text."""
-    lines = list(note.lines)
-    new = list(new)
-    if new and index >= len(lines) and lines and not lines[-1].endswith("\n"):
-        # The note ends without a newline: keep it so, after the new lines.
-        lines[-1] += note.newline
-        new[-1] = strip_ending(new[-1])
-    lines[index : index + remove] = new
-    return NoteText(lines=lines, bom=note.bom).text
+    return apply_splices(note, [Splice(index, new, remove)])
 
 
 def _last_content_line(note: NoteText, section: Section) -> int:
@@ -51,75 +68,41 @@ def _last_content_line(note: NoteText, section: Section) -> int:
     return section.start
 
 
-def _insert_in_section(note: NoteText, section: Section, block: list[str]) -> str:
+def section_insertion(note: NoteText, section: Section, block: list[str]) -> Splice:
+    """Where and how *block* goes at the end of *section*'s content."""
     nl = note.newline
     last = _last_content_line(note, section)
     if last == section.start:
         after = section.start + 1
         if after < section.end and not note.bare(after).strip():
-            return _splice(note, after + 1, block)
-        return _splice(note, after, [nl, *block])
+            after, block = after + 1, list(block)
+        else:
+            block = [nl, *block]
+        if after < len(note.lines) and note.bare(after).strip():
+            block = [*block, nl]  # the next heading starts right below: keep it apart
+        return Splice(after, block)
     line = note.bare(last)
     in_list = bool(re.match(r"^(\s+\S|\s*([-*+]|\d+[.)])\s)", line))
     block = block if in_list else [nl, *block]
     if last + 1 < len(note.lines) and note.bare(last + 1).strip():
         block = [*block, nl]  # the next heading starts right below: keep it apart
-    return _splice(note, last + 1, block)
+    return Splice(last + 1, block)
+
+
+def section_append(note: NoteText, lines: list[str]) -> Splice:
+    """*lines* (a new section) at the end of the note, after a blank line."""
+    block = list(lines)
+    if note.lines and note.bare(len(note.lines) - 1).strip():
+        block.insert(0, note.newline)
+    return Splice(len(note.lines), block)
+
+
+def _insert_in_section(note: NoteText, section: Section, block: list[str]) -> str:
+    return apply_splices(note, [section_insertion(note, section, block)])
 
 
 def _append_section(note: NoteText, lines: list[str]) -> str:
-    nl = note.newline
-    block = list(lines)
-    if note.lines and note.bare(len(note.lines) - 1).strip():
-        block.insert(0, nl)
-    return _splice(note, len(note.lines), block)
-
-
-def add_entry(
-    parsed: ParsedNote,
-    name: str,
-    command: str,
-    status: str = "running",
-    *,
-    started: str | None = None,
-    dir: str | None = None,  # noqa: A002 - the Entry field and the --dir option say `dir`
-    until: str | None = None,
-) -> str:
-    """Add a canonical entry at the end of the note's last Active section.
-
-    Creates the section at the end of the note when there is none. Does not
-    check for an existing entry of the same name: a later mention overrides.
-    """
-    note = parsed.text
-    block = render_entry(
-        name, command, status, started=started, dir=dir, until=until, newline=note.newline
-    )
-    sections = parsed.active_sections
-    new_section = render_section([block], note.newline)
-    if sections:
-        text = _insert_in_section(note, sections[-1], block)
-        if _reads_back(text, parsed, name, command, status):
-            return text
-    text = _append_section(note, new_section)
-    if _reads_back(text, parsed, name, command, status):
-        return text
-    raise NoteError(
-        f"{parsed.path}: an entry added at the end of the note would not be read back "
-        "(the note ends inside an unclosed code block, HTML block or comment); "
-        "close it, then add the entry again"
-    )
-
-
-def _reads_back(text: str, parsed: ParsedNote, name: str, command: str, status: str) -> bool:
-    """True when *text* reads with *name*'s last mention the canonical entry just added."""
-    from memory_schema.parse import parse_note
-
-    mentions = parse_note(text, parsed.path).entries_named(name)
-    return bool(mentions) and (
-        mentions[-1].canonical,
-        mentions[-1].command,
-        mentions[-1].status,
-    ) == (True, command, status)
+    return apply_splices(note, [section_append(note, lines)])
 
 
 def set_status(parsed: ParsedNote, name: str, status: str, *, until: str | None = None) -> str:
@@ -128,15 +111,27 @@ def set_status(parsed: ParsedNote, name: str, status: str, *, until: str | None 
     Raises EntryNotFound when the note does not mention *name*, NotCanonical
     when that mention is not in the canonical form.
     """
+    splice = status_splice(parsed, name, status, until=until)
+    return parsed.text.text if splice is None else apply_splices(parsed.text, [splice])
+
+
+def status_splice(
+    parsed: ParsedNote, name: str, status: str, *, until: str | None = None
+) -> Splice | None:
+    """The one-line splice that sets *name*'s status; None when it already reads so.
+
+    Raises as :func:`set_status` does.
+    """
     entries = parsed.entries_named(name)
     if not entries:
         raise EntryNotFound(name, str(parsed.path))
     entry = entries[-1]
     if not entry.canonical:
         raise NotCanonical(entry)
-    note = parsed.text
+    if status not in STATUS_WORDS:
+        raise InvalidEntry(f"unknown status {status!r}; use one of {', '.join(STATUS_WORDS)}")
     index = entry.line - 1
-    original = note.lines[index]
+    original = parsed.text.lines[index]
     bare = strip_ending(original)
     ending = original[len(bare) :]
     match = re.match(r"^(\s*- `[^`]+` — )(\w+)(.*)$", bare)
@@ -146,9 +141,7 @@ def set_status(parsed: ParsedNote, name: str, status: str, *, until: str | None 
     if until:
         fields += f" · until {until}"
     new = f"{match.group(1)}{status}{fields}{ending}"
-    if new == original:
-        return note.text
-    return _splice(note, index, [new], remove=1)
+    return None if new == original else Splice(index, [new], remove=1)
 
 
 def mark_removed(parsed: ParsedNote, name: str) -> str:
@@ -184,17 +177,21 @@ def append_log(parsed: ParsedNote, events: list[str]) -> str:
     The section is created at the end of the note when missing. Returns the
     text unchanged when *events* is empty.
     """
-    note = parsed.text
     if not events:
-        return note.text
+        return parsed.text.text
+    return apply_splices(parsed.text, [log_splice(parsed, events)])
+
+
+def log_splice(parsed: ParsedNote, events: list[str]) -> Splice:
+    """The splice that appends *events* as log lines (see :func:`append_log`)."""
+    note, sections = parsed.text, parsed.log_sections
     for event in events:
         if "\n" in event or "\r" in event:
             raise NoteError("a log line cannot contain a line break")
     block = [f"- {event}{note.newline}" for event in events]
-    sections = parsed.log_sections
     if sections:
-        return _insert_in_section(note, sections[-1], block)
-    return _append_section(note, [f"## {LOG_TITLE}{note.newline}", note.newline, *block])
+        return section_insertion(note, sections[-1], block)
+    return section_append(note, [f"## {LOG_TITLE}{note.newline}", note.newline, *block])
 
 
 def new_note_text(title: str) -> str:

@@ -26,8 +26,8 @@ class EntryNotFound(NoteError):
     def __init__(self, name: str, where: str) -> None:
         self.name = name
         super().__init__(
-            f"no entry named {name!r} in {where}; "
-            "list the entries with `heartbeat notes list` and check the spelling"
+            f"no entry named {name!r} in {where}; check the name against the entries "
+            "under Active Long-Running Processes"
         )
 
 
@@ -35,5 +35,5 @@ class ConcurrentEditError(NoteError):
     def __init__(self, path: pathlib.Path, tries: int) -> None:
         super().__init__(
             f"{path} kept changing while it was being edited ({tries} tries); "
-            "nothing was written. Run the command again when the other writer is done"
+            "nothing was written: try again when the other writer is done"
         )

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 
+from memory_schema import shell
 from memory_schema.errors import NoteError
 from memory_schema.model import SECTION_TITLE, STATUS_WORDS, is_valid_name
+from memory_schema.tmuxline import parse_tmux_like, parse_tmux_new
 
 
 class InvalidEntry(NoteError):
@@ -99,10 +101,8 @@ def render_entry(
 
 def _check_shell(name: str, command: str) -> None:
     """Refuse a command the reader would report as a problem (it must read back)."""
-    from memory_schema.parse import parse_tmux_like, parse_tmux_new, split_shell
-
     try:
-        split_shell(command)
+        shell.tokens(command)
         tmux = parse_tmux_new(command) if parse_tmux_like(command) else None
     except ValueError as error:
         raise InvalidEntry(

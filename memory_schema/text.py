@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import dataclasses
+import functools
 import re
 import typing as t
 
@@ -39,9 +40,10 @@ class NoteText:
     def text(self) -> str:
         return (BOM if self.bom else "") + "".join(self.lines)
 
-    @property
+    @functools.cached_property
     def newline(self) -> str:
-        """The note's line ending: CRLF when most lines end so, else LF."""
+        """The note's line ending: CRLF when most lines end so, else LF (lines are not changed
+        in place, so it is counted once)."""
         crlf = sum(1 for line in self.lines if line.endswith("\r\n"))
         lf = sum(1 for line in self.lines if line.endswith("\n")) - crlf
         return "\r\n" if crlf > lf else "\n"
@@ -121,7 +123,7 @@ def decode_note(data: bytes, path: pathlib.Path) -> str:
         raise NoteReadError(
             path,
             MAX_NOTE_LINES + 1,
-            f"the note has {lines} lines, over the {MAX_NOTE_LINES} lines the heartbeat reads; "
+            f"the note has {lines} lines, over the {MAX_NOTE_LINES} lines a note may have; "
             "move old content to another file",
         )
     return text

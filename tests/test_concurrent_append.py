@@ -75,7 +75,9 @@ def test_no_line_is_lost_between_an_appender_and_100_adds(notes_dir: pathlib.Pat
     assert failures == []
     assert all("Traceback" not in r.stderr for r in results)
     assert appended > ADDS  # the appender really ran alongside the adds
-    assert elapsed < 60
+    # A hang guard only (each add has its own 60 s timeout): on a busy 2-core
+    # machine the 100 adds took 70-80 s; speed is measured in benchmarks/.
+    assert elapsed < 600
 
     lines = note.read_text(encoding="utf-8").splitlines()
     for index in range(appended):

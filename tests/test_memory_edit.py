@@ -52,7 +52,7 @@ ADDS = [
     Add(
         "empty-section",
         "## Active Long-Running Processes\n\n## Later\n",
-        "## Active Long-Running Processes\n\n" + "".join(ENTRY) + "## Later\n",
+        "## Active Long-Running Processes\n\n" + "".join(ENTRY) + "\n## Later\n",
     ),
     Add(
         "no-section",
@@ -173,7 +173,7 @@ def test_set_status_rewrites_only_the_status_word() -> None:
 def test_set_status_never_rewords_a_hand_written_entry() -> None:
     with pytest.raises(ms.NotCanonical, match="left as written"):
         ms.set_status(parse(NOTE), "web", "done")
-    with pytest.raises(ms.EntryNotFound, match="heartbeat notes list"):
+    with pytest.raises(ms.EntryNotFound, match="check the name"):
         ms.set_status(parse(NOTE), "nobody", "done")
 
 

@@ -54,7 +54,7 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        from memory_schema import NoteError
+        from memory_schema import EntryNotFound, NoteError
 
         try:
             return func(*args, **kwargs)
@@ -62,7 +62,8 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
             typer.echo(f"heartbeat: {error}", err=True)
             raise typer.Exit(code=int(error.exit_code)) from None
         except NoteError as error:
-            typer.echo(f"heartbeat: {error}", err=True)
+            hint = "; `heartbeat notes list` shows them" if isinstance(error, EntryNotFound) else ""
+            typer.echo(f"heartbeat: {error}{hint}", err=True)
             raise typer.Exit(code=int(ExitCode.USAGE)) from None
 
     return wrapper

@@ -1,0 +1,301 @@
+"""List items under the section: an entry each, a group of entries, or a remark.
+
+An item's first line holds the name and usually the command; sub-items hold
+``key: value`` fields; a fence under it may hold the command. Free text in
+status positions (after the name, after the command) is kept apart, in
+*parts*, so that only a status written where statuses go counts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import typing as t
+
+from memory_schema import shell
+from memory_schema.commands import command_from, pick_command
+from memory_schema.entry import build_entry, canonical_entry
+from memory_schema.inline import (
+    fence_command,
+    fence_lines,
+    key_value,
+    logical_lines,
+    spans,
+    strip_marks,
+    unspan,
+)
+from memory_schema.model import Entry, Problem
+from memory_schema.patterns import (
+    CANONICAL_HEAD_RE,
+    CHECKBOX_RE,
+    DIR_PLAIN_RE,
+    EMPHASIS_NAME_RE,
+    FENCES,
+    LABEL_WORDS,
+    LEADING_TIME_RE,
+    LINK_NAME_RE,
+    LISTS,
+    NAME_PREFIX_RE,
+    NONE_RE,
+    PAREN_RE,
+    PLAIN_NAME_PAREN_RE,
+    PLAIN_NAME_RE,
+    SEPARATOR_RE,
+)
+from memory_schema.status import STATUS_LEAD_RE, checked, lead_status
+from memory_schema.tmuxline import parse_tmux_like
+
+if t.TYPE_CHECKING:
+    from memory_schema.entry import Reader
+    from memory_schema.mdtree import Node
+
+Result = Entry | Problem | None
+
+
+@dataclasses.dataclass(frozen=True)
+class Fence:
+    """A code block under an item: the 1-based line of its first content line, and content."""
+
+    line: int
+    content: str
+
+
+def paragraph(node: Node) -> str:
+    """The text of the first paragraph of a list item ('' when a list or fence comes first)."""
+    for child in node.children:
+        if child.type == "paragraph":
+            return child.children[0].content if child.children else ""
+        if child.type in LISTS | FENCES:
+            return ""
+    return ""
+
+
+def fence_of(reader: Reader, node: Node) -> Fence:
+    return Fence(reader.line_of(node) + (1 if node.type == "fence" else 0), node.content)
+
+
+def read_list_item(reader: Reader, item: Node, *, done: bool = False) -> list[Result]:
+    """One list item: an entry, or a group ("- Codex sessions:") whose sub-items are entries.
+
+    An item that is no entry with a command itself but holds sub-items that
+    are entries is a group: its sub-items are read (inactive under a group
+    that says done), and the group line itself is neither entry nor problem.
+    Several ``tmux ... new`` lines in an item's fences are several entries.
+    """
+    result, fences = _read_item(reader, item, done=done)
+    several = _several_tmux(reader, item, result, fences, done=done)
+    if several:
+        return several
+    if isinstance(result, Entry) and result.command:
+        return [result]
+    first = logical_lines(paragraph(item))[0]
+    raw, marked = strip_marks(first)
+    group_done = (
+        done
+        or marked
+        or checked(raw)
+        or lead_status(raw) == "done"
+        or raw.lstrip("*_ ")[:2] == "~~"
+    )
+    inner: list[Result] = []
+    for child in item.children:
+        if child.type not in LISTS:
+            continue
+        for sub in child.children:
+            if key_value(paragraph(sub)) is None:
+                inner.extend(read_list_item(reader, sub, done=group_done))
+    if any(isinstance(r, Entry) and r.command for r in inner):
+        return inner
+    return [result]
+
+
+def _several_tmux(
+    reader: Reader, item: Node, result: Result, fences: list[Fence], *, done: bool
+) -> list[Result]:
+    """Each ``tmux ... new`` line of the item's fences as an entry, when the item holds several.
+
+    Every entry then spans only its own lines, so that removing one never
+    removes another; an entry of the item's own head spans the head. Returns
+    [] when the item holds one session at most.
+    """
+    found = [
+        (fence.line + number, text)
+        for fence in fences
+        for number, text in fence_lines(fence.content)
+        if parse_tmux_like(text)
+    ]
+    main = result.command if isinstance(result, Entry) else ""
+    from_fence = any(shell.join_continuations(text) == main for _, text in found)
+    head_tmux = bool(main) and parse_tmux_like(main) and not from_fence
+    if len(found) < 2 and not (found and head_tmux):
+        return []
+    inactive = done or (isinstance(result, Entry) and not result.active)
+    out: list[Result] = [
+        build_entry(
+            reader.path, line, line + text.count("\n"), name=None, command=text, inactive=inactive
+        )
+        for line, text in found
+    ]
+    if isinstance(result, Entry) and not from_fence:
+        head_end = reader.line_of(item) + paragraph(item).count("\n")
+        out.insert(0, dataclasses.replace(result, end_line=head_end))
+    elif isinstance(result, Problem) and not any(
+        isinstance(other, Problem) and other.message == result.message for other in out
+    ):
+        out.insert(0, result)
+    return out
+
+
+def _read_item(reader: Reader, item: Node, *, done: bool = False) -> tuple[Result, list[Fence]]:
+    line, end = reader.item_range(item)
+    head = paragraph(item)
+    fields: dict[str, str] = {}
+    fences: list[Fence] = []
+    for child in item.children:
+        if child.type in FENCES:
+            fences.append(fence_of(reader, child))
+        elif child.type in LISTS:
+            for sub in child.children:
+                pair = key_value(paragraph(sub))
+                if pair:
+                    fields.setdefault(*pair)
+                fences.extend(fence_of(reader, c) for c in sub.children if c.type in FENCES)
+
+    canonical = CANONICAL_HEAD_RE.match(head)
+    if canonical and "command" in fields and not fences:
+        return canonical_entry(canonical, fields, reader.path, line, end, done=done), fences
+
+    # The first line is the entry; later lines of the paragraph are key: value
+    # pairs ("command: ..." under "- **api**") or more free text.
+    first, *more = logical_lines(head)
+    extra = []
+    for text in more:
+        pair = key_value(text)
+        if pair:
+            fields.setdefault(*pair)
+        else:
+            extra.append(text.strip())
+    pair = key_value(first)
+    if pair and pair[0] == "name" and len(unspan(*spans(pair[1])).split()) == 1:
+        fields.setdefault(*pair)  # "- Session: api" over its key/value sub-items
+        first = ""
+    elif pair and pair[0] == "command" and "command" not in fields:
+        fields["command"] = pair[1]
+        first = ""
+    elif pair and not more and not fences and not item.children[1:]:
+        return None, fences  # a stray "- started: 14:05" field, not an entry
+
+    raw, contents = spans(" ".join(part for part in [first.strip(), *extra] if part))
+    raw, marked = strip_marks(raw)
+    ticked = False
+    checkbox = CHECKBOX_RE.match(raw)
+    if checkbox:
+        ticked = checkbox.group(1) != " "
+        raw, more_marks = strip_marks(raw[checkbox.end() :])
+        marked = marked or more_marks
+    struck = False
+    strike = re.match(r"^(\*\*|__)?~~(.+?)~~", raw)
+    if strike:
+        struck = True
+        raw = (strike.group(1) or "") + strike.group(2) + raw[strike.end() :]
+        raw, more_marks = strip_marks(raw)
+        marked = marked or more_marks
+    elif re.search(r"~~[^~]*\x00\d+\x00[^~]*~~", raw):
+        # "- `api` — ~~`codex exec x`~~": the command itself is crossed out.
+        struck = True
+        raw = raw.replace("~~", "")
+    if not raw.strip() and not fields and not fences:
+        return None, fences
+    if NONE_RE.match(unspan(raw, contents)) and not fields and not fences:
+        return None, fences
+
+    parts: list[str] = []
+    clock = LEADING_TIME_RE.match(raw)
+    if clock:
+        raw = raw[clock.end() :]
+        parts.append(f"started {clock.group(1)}")
+    name, rest = _name(raw, contents, parts, fields or fences or struck or marked or ticked)
+    command, free, span_dir, spanned = command_from(rest, contents, name)
+    if name is not None and name.lower() in LABEL_WORDS and not parse_tmux_like(command):
+        return None, fences  # a remark ("Note: ...", "Monitor: `tmux attach ...`"), not a session
+    if span_dir and "dir" not in fields:
+        fields["dir"] = span_dir
+    fenced = fence_command(fences[0].content) if fences else ""
+    command, free = pick_command(command, free, spanned, fields, fenced)
+    parts.extend(free)
+    if "name" in fields and name is None:
+        name = fields["name"]
+    status_only = False
+    if not command:
+        status_only = name is not None and bool(
+            struck
+            or marked
+            or ticked
+            or any(STATUS_LEAD_RE.match(part) for part in parts)
+            or fields.get("status")
+        )
+    if name is None and not command:
+        message = "cannot read an entry from this item; write it as `- name: command`"
+        return Problem(reader.path, line, message), fences
+    if "dir" not in fields:
+        plain_dir = DIR_PLAIN_RE.search(" ".join(parts))
+        if plain_dir:
+            fields["dir"] = plain_dir.group(1)
+    result = build_entry(
+        reader.path,
+        line,
+        end,
+        name=name,
+        command=command,
+        fields=fields,
+        parts=parts,
+        inactive=done or struck or ticked or marked,
+        status_only=status_only,
+    )
+    return result, fences
+
+
+def _name(raw: str, contents: list[str], parts: list[str], alone: object) -> tuple[str | None, str]:
+    """The session name at the start of *raw*, and the rest after its separator.
+
+    A plain word alone is a name only when *alone* (the item has sub-items, a
+    fence, a strike or a mark). Appends a parenthesis after the name to *parts*.
+    """
+    raw = LINK_NAME_RE.sub(r"\1", raw, count=1)
+    raw = NAME_PREFIX_RE.sub("", raw, count=1)
+    name: str | None = None
+    rest = raw
+    emphasis = EMPHASIS_NAME_RE.match(raw)
+    plain = PLAIN_NAME_RE.match(raw)
+    plain_paren = PLAIN_NAME_PAREN_RE.match(raw)
+    if raw.startswith("\x00"):
+        close = raw.index("\x00", 1)
+        candidate = contents[int(raw[1:close])]
+        if not parse_tmux_like(candidate):
+            name = candidate
+            rest = raw[close + 1 :]
+    elif emphasis:
+        inner = re.sub(
+            r"^(?:tmux\s+)?session(?:\s+name)?\s*:?\s*", "", emphasis.group(2), flags=re.I
+        )
+        name = unspan(inner or emphasis.group(2), contents).strip("`~ ").rstrip(" :：—–-").strip()
+        rest = raw[emphasis.end() :]
+    elif plain_paren and not parse_tmux_like(unspan(raw, contents)):
+        name = plain_paren.group(1)
+        rest = raw[plain_paren.end() :]
+    elif plain and not parse_tmux_like(unspan(raw, contents)):
+        name = plain.group(1)
+        if plain.group(2):
+            parts.append(unspan(plain.group(2), contents))
+        rest = raw[plain.end() :]
+    elif re.fullmatch(r"[^\s:`*~()]{1,80}:?", raw.strip()) and alone:
+        name = raw.strip().rstrip(":")  # "- api" over its sub-items or fence, "~~api~~"
+        rest = ""
+    if name is not None:
+        paren = PAREN_RE.match(rest)
+        if paren:
+            parts.append(unspan(paren.group(1), contents))
+            rest = rest[paren.end() :]
+        separated = SEPARATOR_RE.match(rest)
+        rest = rest[separated.end() :] if separated else rest
+    return name, rest
