@@ -53,7 +53,7 @@ def run_check(
     day = date or datetime.date(now.year, now.month, now.day)
     writes = not (dry_run or read_only)
     with check_lock(settings.state_dir) if writes else contextlib.nullcontext():
-        seen = gather(settings, now, day, tmux, dry_run=dry_run)
+        seen = gather(settings, now, day, tmux, dry_run=dry_run, read_only=read_only)
         if seen.stop or seen.profiles is None:
             return seen.result
         decisions = decide(

@@ -59,13 +59,17 @@ def gather(
     tmux: Tmux | None,
     *,
     dry_run: bool,
+    read_only: bool = False,
 ) -> Seen:
     """Read the notes, the state, tmux and the logs.
 
     Raises UsageError when the notes folder is missing.
     """
     try:
-        collection = ms.collect(settings.notes_dir, day, settings.days)
+        # a writing check keeps the notes' parse in the state folder: unchanged notes are
+        # not parsed again (read-only runs write nothing there)
+        cache = None if dry_run or read_only else settings.state_dir
+        collection = ms.collect(settings.notes_dir, day, settings.days, cache_dir=cache)
     except ms.NoteError as error:
         raise UsageError(str(error)) from None
     loose = permission_problems(settings, collection.notes)

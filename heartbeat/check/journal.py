@@ -117,36 +117,36 @@ def write_back(
     if not carry and not events and not statuses:
         return False
 
-    def transform(note: ms.ParsedNote) -> str:
-        text = note.text.text
+    def transform(note: ms.ParsedNote) -> ms.ParsedNote:
+        """Every change in one splice pass over one parse (re-applied if the note moved)."""
+        edits = ms.NoteEdits()
+        for name, status in statuses.items():
+            mentions = note.entries_named(name)
+            last = mentions[-1] if mentions else None
+            if last is not None and last.canonical and last.status not in (status, "paused"):
+                edits.status(name, str(status), until=last.until)
         for entry in carry:
             if note.entries_named(entry.name):
                 continue
-            status = "paused" if entry.status == "paused" else wanted.get(entry.name, "running")
-            text = ms.add_entry(
-                ms.parse_note(text, path),
+            word = "paused" if entry.status == "paused" else wanted.get(entry.name, "running")
+            edits.add(
                 entry.name,
                 entry.command,
-                str(status),
+                str(word),
                 started=dated_start(entry.started, ms.note_date(entry.file) or date),
                 dir=entry.dir,
                 until=entry.until,
             )
-        for name, status in statuses.items():
-            current = ms.parse_note(text, path)
-            mentions = current.entries_named(name)
-            if (
-                mentions
-                and mentions[-1].canonical
-                and mentions[-1].status not in (status, "paused")
-            ):
-                text = ms.set_status(current, name, str(status), until=mentions[-1].until)
-        if events:
-            text = ms.append_log(ms.parse_note(text, path), list(events))
-        return text
+        edits.log(events)
+        return edits.apply_parsed(note)
 
     try:
-        return ms.edit_note(path, transform, create=ms.new_note_text(date.isoformat()))
+        return ms.edit_note(
+            path,
+            transform,
+            create=ms.new_note_text(date.isoformat()),
+            cache_dir=settings.state_dir,
+        )
     except ms.InvalidEntry as error:  # pragma: no cover - carried entries were readable
         log.warning("could not carry an entry: %s", error)
         return False
