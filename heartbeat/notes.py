@@ -50,7 +50,7 @@ def permission_problems(settings: Settings, notes: list[pathlib.Path]) -> list[m
 
 def list_entries(settings: Settings, date: datetime.date) -> NotesResult:
     """Every entry read from the notes of *date* and the days before, and the problems."""
-    collection = _collect(settings, date)
+    collection = collect(settings, date)
     problems = collection.problems + permission_problems(settings, collection.notes)
     return NotesResult(collection.notes, collection.entries, problems)
 
@@ -95,9 +95,12 @@ def rejected_flags(
     return found
 
 
-def _collect(settings: Settings, date: datetime.date) -> ms.Collection:
+def collect(
+    settings: Settings, date: datetime.date, *, cache_dir: pathlib.Path | None = None
+) -> ms.Collection:
+    """The notes of *date* and the days before; UsageError (exit 2) saying how to fix them."""
     try:
-        return ms.collect(settings.notes_dir, date, settings.days)
+        return ms.collect(settings.notes_dir, date, settings.days, cache_dir=cache_dir)
     except ms.NotesFolderError as error:
         raise UsageError(f"{error}: {NOTES_DIR_HINT}") from None
     except ms.NoteError as error:
@@ -133,7 +136,7 @@ def add(
         raise UsageError(
             f"session name {name!r} cannot be used: use only letters, digits, '_' and '-'"
         )
-    collection = _collect(settings, date)
+    collection = collect(settings, date)
     existing = collection.get(name)
     if existing is not None and existing.active:
         raise UsageError(
@@ -167,7 +170,7 @@ def change(
     canonical entry with the new status is added to the note instead, and the
     later mention overrides the earlier one.
     """
-    collection = _collect(settings, date)
+    collection = collect(settings, date)
     entry = collection.get(name)
     if entry is None:
         raise ms.EntryNotFound(name, f"the notes of {date.isoformat()} and the days before")
@@ -197,7 +200,7 @@ def remove(settings: Settings, date: datetime.date, name: str) -> NotesResult:
     When an earlier note still lists it as active, a struck-through mention is
     left instead so that the check does not carry it back.
     """
-    collection = _collect(settings, date)
+    collection = collect(settings, date)
     if collection.get(name) is None:
         raise ms.EntryNotFound(name, f"the notes of {date.isoformat()} and the days before")
     path = today_path(settings, date)
@@ -224,7 +227,7 @@ def resume(
     """
     from heartbeat.state import load_state, save_state
 
-    collection = _collect(settings, date)
+    collection = collect(settings, date)
     entry = collection.get(name)
     if entry is None:
         raise ms.EntryNotFound(name, f"the notes of {date.isoformat()} and the days before")

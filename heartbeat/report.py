@@ -20,7 +20,11 @@ def render_table(result: CheckResult, *, status: bool = False) -> str:
     if result.server != "running":
         lines.append(f"tmux: {result.server_message}")
     if not result.sessions:
-        lines.append("no active sessions in " + (", ".join(result.notes) or "the notes"))
+        where = ", ".join(result.notes) or "the notes"
+        if result.problems:
+            lines.append(f"no session could be watched from {where}: see the problems below")
+        else:
+            lines.append(f"no active sessions in {where}")
     else:
         header = ("SESSION", "STATE", "DIAGNOSIS", "ACTION", "UP", "IDLE", "RESTARTS")
         rows = [header]

@@ -141,7 +141,9 @@ def anatomy(name: str, command: str, directory: str | None, settings: Settings) 
         where = f" in {directory}"
     prefix = settings.path_prefix.strip(":")
     path_fix = f"PATH={shlex.quote(prefix)}:$PATH " if prefix else ""
-    parts.append(f"{path_fix}{command}; ")
+    # the hook on a line of its own: a `#` word in the command (`fix #42`) comments out
+    # the rest of its line, and must not take the hook with it
+    parts.append(f"{path_fix}{command}\n")
     parts.append("EXIT_CODE=$?; echo 'EXITED:' $EXIT_CODE; ")
     if settings.notify:
         message = shlex.quote(f"{name} finished (exit ") + '"$EXIT_CODE"' + shlex.quote(f"){where}")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import typing as t
 
 import memory_schema as ms
-from heartbeat.errors import UsageError
 from heartbeat.tmux import Tmux
 
 if t.TYPE_CHECKING:
@@ -21,13 +20,11 @@ def verify_session(
     settings: Settings, date: datetime.date, now: pendulum.DateTime, name: str
 ) -> Verification:
     """Verify *name*'s folder; the start time is the tmux session's, else the note's."""
+    from heartbeat.notes import collect
     from heartbeat.session import parse_started
     from heartbeat.verify import verify
 
-    try:
-        collection = ms.collect(settings.notes_dir, date, settings.days)
-    except ms.NoteError as error:
-        raise UsageError(str(error)) from None
+    collection = collect(settings, date)
     entry = collection.get(name)
     if entry is None:
         raise ms.EntryNotFound(name, f"the notes of {date.isoformat()} and the days before")

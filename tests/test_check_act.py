@@ -437,3 +437,15 @@ def test_read_and_exit_is_wrapped_in_a_ralph_loop_only_when_configured(
 
     started = Tmux(agents).run("list-panes", "-t", "=job:", "-F", "#{pane_start_command}")
     assert "ralphy --codex 'scenario:read-exit look around'" in started.stdout
+
+
+def test_a_hash_in_the_command_does_not_swallow_the_completion_hook(
+    agents: pathlib.Path, notes_dir: pathlib.Path
+) -> None:
+    """`fix #42` starts a shell comment: the hook must not be on the command's line."""
+    command = "echo fixing #42 and the rest is a comment; exit 3"
+    helpers.write_note(notes_dir, helpers.canonical("job", command, helpers.work_dir(notes_dir)))
+    helpers.start(agents, "job", command, helpers.work_dir(notes_dir))
+    helpers.wait_for_text(agents, "job", "EXITED: 0")
+    job = session(check_at(), "job")
+    assert (job.state, job.exit_code, job.diagnosis) == ("exited", 0, "completed")

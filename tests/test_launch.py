@@ -55,7 +55,7 @@ def start_command(socket: pathlib.Path, name: str) -> str:
     assert result.returncode == 0, result.stderr
     shown = result.stdout.strip()
     if shown.startswith('"') and shown.endswith('"'):
-        shown = re.sub(r"\\(.)", r"\1", shown[1:-1])
+        shown = re.sub(r"\\(.)", lambda m: "\n" if m.group(1) == "n" else m.group(1), shown[1:-1])
     return shown
 
 

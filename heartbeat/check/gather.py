@@ -11,9 +11,9 @@ import os
 import typing as t
 
 import memory_schema as ms
+from heartbeat import notes
 from heartbeat.check.observe import foreground_busy, observe
 from heartbeat.check.result import CheckResult
-from heartbeat.errors import UsageError
 from heartbeat.notes import permission_problems
 from heartbeat.state import LogEvent, State, load_state
 from heartbeat.timefmt import format_duration
@@ -65,13 +65,10 @@ def gather(
 
     Raises UsageError when the notes folder is missing.
     """
-    try:
-        # a writing check keeps the notes' parse in the state folder: unchanged notes are
-        # not parsed again (read-only runs write nothing there)
-        cache = None if dry_run or read_only else settings.state_dir
-        collection = ms.collect(settings.notes_dir, day, settings.days, cache_dir=cache)
-    except ms.NoteError as error:
-        raise UsageError(str(error)) from None
+    # a writing check keeps the notes' parse in the state folder: unchanged notes are
+    # not parsed again (read-only runs write nothing there)
+    cache = None if dry_run or read_only else settings.state_dir
+    collection = notes.collect(settings, day, cache_dir=cache)
     loose = permission_problems(settings, collection.notes)
     refused = {p.file for p in loose}
     result = CheckResult(
