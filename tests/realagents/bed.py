@@ -83,8 +83,10 @@ def anatomy(bed: Bed) -> str:
 
 
 def git_repo(path: pathlib.Path) -> None:
+    """A repository with one commit, dated two minutes ago (before any session starts)."""
     path.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, **GIT_ENV}
+    then = f"@{int(time.time()) - 120} +0000"
+    env = {**os.environ, **GIT_ENV, "GIT_AUTHOR_DATE": then, "GIT_COMMITTER_DATE": then}
     subprocess.run(["git", "init", "-q", "-b", "main", str(path)], check=True, env=env)
     (path / "README.md").write_text("# demo\n")
     subprocess.run(["git", "-C", str(path), "add", "-A"], check=True, env=env)

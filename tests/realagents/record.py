@@ -82,18 +82,29 @@ def recorded(scenario: Scenario, the_bed: bed.Bed, run: bed.Run) -> Recorded:
     return Recorded(run.normalized(the_bed), normalize(raw, the_bed.dirs()))
 
 
-def run(scenario: Scenario, fake: FakeAPI, bin_dir: pathlib.Path) -> Recorded:
-    """One run of a scenario on a private tmux server; its normalized transcript."""
-    root = pathlib.Path(tempfile.mkdtemp(prefix="heartbeat-record-"))
-    socket = root / "tmux.sock"
+def run_in(
+    scenario: Scenario,
+    fake: FakeAPI,
+    bin_dir: pathlib.Path,
+    root: pathlib.Path,
+    socket: pathlib.Path,
+) -> Recorded:
+    """One run of a scenario under ``root``, in session ``agent`` on the tmux server at
+    ``socket`` (killed afterwards); its normalized transcript."""
+    the_bed = bed.prepare(scenario, root, fake, bin_dir)
+    bed.start(the_bed, socket, "agent", server_env={"SHELL": "/bin/sh"})
     try:
-        the_bed = bed.prepare(scenario, root, fake, bin_dir)
-        bed.start(the_bed, socket, "agent", server_env={"SHELL": "/bin/sh"})
-        try:
-            result = bed.finish(the_bed, socket, "agent", fake)
-        finally:
-            bed.kill_server(socket)
-        return recorded(scenario, the_bed, result)
+        result = bed.finish(the_bed, socket, "agent", fake)
+    finally:
+        bed.kill_server(socket)
+    return recorded(scenario, the_bed, result)
+
+
+def run(scenario: Scenario, fake: FakeAPI, bin_dir: pathlib.Path) -> Recorded:
+    """One run of a scenario on a private tmux server in a temporary folder."""
+    root = pathlib.Path(tempfile.mkdtemp(prefix="heartbeat-record-"))
+    try:
+        return run_in(scenario, fake, bin_dir, root, root / "tmux.sock")
     finally:
         shutil.rmtree(root, ignore_errors=True)
 

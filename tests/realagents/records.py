@@ -6,12 +6,15 @@
   ``error`` with ``codex_error_info``, ``stream_error``, ``task_complete``, ``turn_aborted``).
 - Claude Code: ``~/.claude/projects/<folder slug>/<session id>.jsonl``; kept: the session id
   and the lines that record an API error (``isApiErrorMessage``, ``apiErrorStatus``).
+- ralphy: codex's records, the PRD after the run (ralphy ticks boxes of failed tasks) and the
+  repository's commit subjects.
 """
 
 from __future__ import annotations
 
 import json
 import pathlib
+import subprocess
 import typing as t
 
 if t.TYPE_CHECKING:
@@ -45,8 +48,14 @@ def codex(codex_home: pathlib.Path) -> dict[str, t.Any]:
     return out
 
 
-def claude(home: pathlib.Path) -> dict[str, t.Any]:
-    files = sorted((home / ".claude" / "projects").glob("*/*.jsonl"))
+def claude_project(home: pathlib.Path, workdir: pathlib.Path) -> pathlib.Path:
+    """Claude Code's folder for one working folder: every non-alphanumeric becomes '-'."""
+    slug = "".join(c if c.isalnum() else "-" for c in str(workdir))
+    return home / ".claude" / "projects" / slug
+
+
+def claude(home: pathlib.Path, workdir: pathlib.Path) -> dict[str, t.Any]:
+    files = sorted(claude_project(home, workdir).glob("*.jsonl"))
     out: dict[str, t.Any] = {"transcripts": [str(p.relative_to(home)) for p in files]}
     errors = []
     for path in files:
@@ -72,10 +81,24 @@ def _text(row: dict[str, t.Any]) -> str:
     return str(content or "")
 
 
+def ralphy(codex_home: pathlib.Path, workdir: pathlib.Path) -> dict[str, t.Any]:
+    """codex's records, and what ralphy leaves in the folder: the PRD's boxes, the commits."""
+    out = codex(codex_home)
+    prd = workdir / "PRD.md"
+    out["prd"] = prd.read_text(encoding="utf-8") if prd.exists() else None
+    log = subprocess.run(
+        ["git", "-C", str(workdir), "log", "--format=%s"], capture_output=True, text=True
+    )
+    out["commits"] = log.stdout.splitlines()
+    return out
+
+
 def collect(bed: Bed) -> dict[str, t.Any]:
     agent = bed.scenario.agent
-    if agent in {"codex", "ralphy"} and "CODEX_HOME" in bed.env:
+    if agent == "ralphy":
+        return ralphy(pathlib.Path(bed.env["CODEX_HOME"]), bed.workdir)
+    if agent == "codex":
         return codex(pathlib.Path(bed.env["CODEX_HOME"]))
     if agent == "claude":
-        return claude(bed.home)
+        return claude(bed.home, bed.workdir)
     return {}

@@ -92,6 +92,7 @@ SCENARIOS: list[Scenario] = [
         "unauthorized",
         f"codex exec -s workspace-write {TASK}",
         "unauthorized",
+        stream_retries=2,
         about="401 invalid_api_key",
     ),
     Scenario(
@@ -237,6 +238,15 @@ SCENARIOS += [
     ),
     Scenario(
         "claude",
+        "retrying",
+        f"claude -p {TASK}",
+        "overloaded",
+        until="attempt 4 of 10",
+        retries=10,
+        about="529 on every attempt, Claude Code's default 10 retries: it says it retries",
+    ),
+    Scenario(
+        "claude",
         "slow",
         f"claude -p {TASK}",
         "slow",
@@ -298,7 +308,7 @@ SCENARIOS += [
         "slow",
         f"gemini -p {TASK}",
         "slow",
-        until="@request",
+        until="Working",
         about="a stream that sends one chunk and then keeps the line open",
     ),
 ]

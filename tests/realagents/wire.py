@@ -161,7 +161,12 @@ def _codex_message(text: str) -> Json:
 
 
 def _codex_slow() -> list[bytes | float]:
-    chunks: list[bytes | float] = [_codex_event("response.created", response={"id": "resp_slow"})]
+    """A message that trickles in, a character a second (codex prints it when it is done)."""
+    item = {"type": "message", "role": "assistant", "id": "msg_slow", "content": []}
+    chunks: list[bytes | float] = [
+        _codex_event("response.created", response={"id": "resp_slow"}),
+        _codex_event("response.output_item.added", output_index=0, item=item),
+    ]
     for _ in range(SLOW_TICKS):
         chunks += [1.0, _codex_event("response.output_text.delta", delta=".")]
     return chunks
