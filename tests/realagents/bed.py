@@ -117,7 +117,6 @@ def prepare(
         "HOME": str(home),
         "TMPDIR": str(tmp),  # codex declines helper binaries under a CODEX_HOME in $TMPDIR
         "LANG": "C.UTF-8",
-        "TZ": "UTC",
         "NO_COLOR": "1",
         "NO_UPDATE_NOTIFIER": "1",
         **GIT_ENV,

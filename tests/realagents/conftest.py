@@ -128,6 +128,9 @@ def real_agent(
         the_bed = bed.prepare(scenario, tmp_path, fake_api, agents_bin, tag=tag)
         for key, value in the_bed.env.items():
             monkeypatch.setenv(key, value)
+        # The agents on PATH, as where a user installed them. (Also restores PATH after the
+        # test: an in-process check prepends the path prefix to the process's PATH.)
+        monkeypatch.setenv("PATH", f"{agents_bin}:{os.environ['PATH']}")
         helpers.write_config(
             tmp_path / "config.toml", path_prefix=str(agents_bin), second_look_seconds=0
         )

@@ -9,7 +9,9 @@ tag after ``~`` (``reconnect~t1``) so that counters are per test, not per scenar
 
 The server binds a random port on 127.0.0.1, serves from a daemon thread and stops on
 ``close()`` (or at the end of a ``with`` block). Every request is kept in ``requests``.
-A slow stream ends by itself after ``SLOW_STREAM_SECONDS`` or when the server closes.
+A slow stream ends by itself after ``wire.SLOW_TICKS`` seconds, or when the server closes.
+``resets_at`` (epoch seconds) is the reset the usage-limit scenarios state; by default two
+hours from the request. Set it for a test and put it back (``None``) after.
 """
 
 from __future__ import annotations
@@ -23,8 +25,6 @@ import time
 import typing as t
 
 from tests.realagents import wire
-
-SLOW_STREAM_SECONDS = 900.0
 
 
 class Request(t.NamedTuple):

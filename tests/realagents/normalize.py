@@ -8,12 +8,14 @@
   ``~tag`` goes);
 - UUIDs → ``<uuid>``; git object names (7–40 hex digits with a digit and a letter) → ``<sha>``;
 - ISO timestamps, dates (``2026-11-26``, ``Nov 26th, 2026``) → ``<date>``, clock times
-  (``11:59 AM``, ``14:05:09``, ``8pm``) → ``<time>``; durations (``in 21ms``, ``1.2s``) →
+  (``11:59 AM``, ``14:05:09``, ``8pm``) → ``<time>``, and the zone after one
+  (``8pm (America/New_York)``) → ``(<zone>)``; durations (``in 21ms``, ``1.2s``) →
   ``<duration>``; Node's own stack frames (``node:internal/…:95:5``) → ``…:<line>``;
   epoch seconds in JSON (``"resets_at":1795…``) → ``<epoch>``;
 
-and drops the lines that depend on the host rather than on the agent (``HOST_LINES``: the
-bubblewrap notice codex prints when the host has no bwrap). Trailing spaces and trailing
+and drops the lines that depend on the host or its load rather than on the agent
+(``HOST_LINES``: codex's bubblewrap notice and gemini-cli's ripgrep notice where the host
+lacks them, gemini-cli's start-up profiler on a busy machine). Trailing spaces and trailing
 blank lines go; nothing else is touched, so a changed word in an agent's message shows up.
 """
 
@@ -27,8 +29,11 @@ if t.TYPE_CHECKING:
     import os
 
 HOST_LINES = [
+    # the host lacks a tool the agent would use
     re.compile(r"^warning: Codex could not find bubblewrap on PATH\b"),
     re.compile(r"^Ripgrep is not available\. Falling back to GrepTool\.$"),
+    # gemini-cli's start-up profiler, when a phase outlasts the run (a busy machine)
+    re.compile(r"^\[STARTUP\] (?:Phase '\w+' was started but never ended|Cannot measure phase)"),
 ]
 
 _SUBSTITUTIONS: list[tuple[re.Pattern[str], str]] = [
@@ -68,6 +73,7 @@ _SUBSTITUTIONS: list[tuple[re.Pattern[str], str]] = [
         "<time>",
     ),
     (re.compile(r"\b\d{1,2}\s?(?:am|pm|AM|PM)\b"), "<time>"),
+    (re.compile(r"<time> \((?:UTC|GMT|[A-Z][A-Za-z_]+/[A-Za-z_/+-]+)\)"), "<time> (<zone>)"),
     (re.compile(r"\b\d+(?:\.\d+)?\s?(?:ms|s|µs)\b(?!\w)"), "<duration>"),
     (re.compile(r"\b\d+m \d+s\b"), "<duration>"),
     (re.compile(r"\b(agent-\d+)-\d{13}-[a-z0-9]+\b"), r"\1-<id>"),  # ralphy's worktrees
