@@ -1,0 +1,228 @@
+"""DESIGN §4's diagnoses from what the REAL agents print and record (pinned releases).
+
+Each test runs the agent in a tmux session on the test's own server with the seed's anatomy,
+logs it in today's note, and runs `heartbeat check --json` in-process. Where the current
+heartbeat gets a real agent wrong, the test is a strict xfail whose reason says what is
+wrong: the fix flips it to a pass (and strict makes that a failure until the mark goes).
+"""
+
+from __future__ import annotations
+
+import time
+import typing as t
+
+import pytest
+
+if t.TYPE_CHECKING:
+    import collections.abc
+    import pathlib
+
+    from tests.realagents.conftest import Agent
+    from tests.realagents.fakeapi import FakeAPI
+
+pytestmark = pytest.mark.realagent
+
+NO_MISCONFIGURED = (
+    "no `misconfigured` diagnosis yet: an agent rejecting its command line or setup is "
+    "`failed` and restarted into the same error"
+)
+NO_CLAUDE = "no Claude Code signatures yet: its errors read as a plain failure, restarted"
+NO_GEMINI = "no gemini-cli signatures yet: its errors read as a plain failure, restarted"
+RALPHY_REASON = (
+    "a ralphy failure's evidence is its summary (`Completed: 0`, `Failed: 2`), not the "
+    "reason every task failed (`error: unexpected argument '--full-auto' found`, "
+    '`Task "…" failed: …`)'
+)
+
+
+def xfail(reason: str) -> pytest.MarkDecorator:
+    return pytest.mark.xfail(strict=True, reason=reason)
+
+
+class Case(t.NamedTuple):
+    scenario: str
+    diagnosis: str
+    action: str
+    evidence: str  # a text one evidence line contains
+
+
+CASES = [
+    # ---------------------------------------------------------------- codex 0.169
+    Case("codex/success", "completed", "verified", "EXITED: 0"),
+    Case("codex/rate-limit", "rate_limited", "backoff", "exceeded retry limit, last status: 429"),
+    Case("codex/quota", "rate_limited", "backoff", "Quota exceeded"),
+    Case("codex/unauthorized", "auth_expired", "reported", "401 Unauthorized"),
+    Case("codex/refresh-reused", "auth_expired", "reported", "refresh token was already used"),
+    Case("codex/refresh-expired", "auth_expired", "reported", "refresh token has expired"),
+    pytest.param(
+        Case("codex/full-auto", "misconfigured", "reported", "unexpected argument '--full-auto'"),
+        marks=xfail(NO_MISCONFIGURED),
+    ),
+    pytest.param(
+        Case("codex/not-git", "misconfigured", "reported", "Not inside a trusted directory"),
+        marks=xfail(NO_MISCONFIGURED),
+    ),
+    # ---------------------------------------------------------------- ralphy 4.7.2
+    pytest.param(
+        Case("ralphy/full-auto", "failed", "restarted", "unexpected argument '--full-auto'"),
+        marks=xfail(RALPHY_REASON),
+    ),
+    pytest.param(
+        Case("ralphy/parallel", "failed", "restarted", 'Task "Add a greeting to README.md" failed'),
+        marks=xfail(RALPHY_REASON),
+    ),
+    # ---------------------------------------------------------------- Claude Code
+    Case("claude/success", "completed", "verified", "EXITED: 0"),
+    pytest.param(
+        Case("claude/no-login", "auth_expired", "reported", "Not logged in · Please run /login"),
+        marks=xfail(NO_CLAUDE),
+    ),
+    pytest.param(
+        Case("claude/unauthorized", "auth_expired", "reported", "Invalid API key"),
+        marks=xfail(NO_CLAUDE),
+    ),
+    pytest.param(
+        Case("claude/oauth-expired", "auth_expired", "reported", "OAuth token has expired"),
+        marks=xfail(NO_CLAUDE),
+    ),
+    pytest.param(
+        Case("claude/rate-limit", "rate_limited", "backoff", "Request rejected (429)"),
+        marks=xfail(NO_CLAUDE),
+    ),
+    # ---------------------------------------------------------------- gemini-cli
+    Case("gemini/success", "completed", "verified", "EXITED: 0"),
+    pytest.param(
+        Case("gemini/unauthorized", "auth_expired", "reported", "API key not valid"),
+        marks=xfail(NO_GEMINI),
+    ),
+    pytest.param(
+        Case("gemini/quota", "rate_limited", "backoff", "exhausted your daily quota"),
+        marks=xfail(NO_GEMINI),
+    ),
+    pytest.param(
+        Case("gemini/rate-limit", "rate_limited", "backoff", "Resource has been exhausted"),
+        marks=xfail(NO_GEMINI),
+    ),
+    pytest.param(
+        Case("gemini/no-auth", "misconfigured", "reported", "EXITED: 41"),
+        marks=xfail(NO_MISCONFIGURED),
+    ),
+    pytest.param(
+        Case("gemini/untrusted", "misconfigured", "reported", "not running in a trusted directory"),
+        marks=xfail(NO_MISCONFIGURED),
+    ),
+]
+
+
+def _id(case: t.Any) -> str:
+    return str(case.scenario)
+
+
+@pytest.mark.parametrize("case", CASES, ids=_id)
+def test_diagnosis_from_the_real_agent(
+    case: Case, real_agent: collections.abc.Callable[[str], Agent], notes_dir: pathlib.Path
+) -> None:
+    agent = real_agent(case.scenario)
+    agent.log(notes_dir)
+    agent.start()
+    agent.finish()
+    code, _, session = agent.check("--dry-run")
+    assert (session["diagnosis"], session["action"]) == (case.diagnosis, case.action), session
+    assert any(case.evidence in line for line in session["evidence"]), session["evidence"]
+    assert code == (0 if case.diagnosis == "completed" else 1)
+
+
+def test_codex_success_committed_and_is_verified_through_git(
+    real_agent: collections.abc.Callable[[str], Agent], notes_dir: pathlib.Path
+) -> None:
+    agent = real_agent("codex/success")
+    agent.log(notes_dir)
+    agent.start()
+    assert agent.finish().exit_code == 0
+    _, _, session = agent.check("--dry-run")
+    assert session["verification"]["commits_since_start"] == 1
+    assert any("Say hello" in line for line in session["verification"]["log"])
+    assert (agent.workdir / "README.md").read_text() == "# demo\nhello from codex\n"
+
+
+@pytest.mark.parametrize(
+    "scenario",
+    [
+        "codex/usage-limit",
+        pytest.param("claude/session-limit", marks=xfail(NO_CLAUDE)),
+    ],
+)
+def test_usage_limit_is_held_until_the_reset_the_agent_stated(
+    scenario: str,
+    real_agent: collections.abc.Callable[[str], Agent],
+    fake_api: FakeAPI,
+    notes_dir: pathlib.Path,
+) -> None:
+    """codex `… try again at 1:20 PM.`; Claude Code `… resets 1:20pm (UTC)`: held to it + 2 min."""
+    reset = (int(time.time()) // 60 + 150) * 60  # a whole minute, 2½ hours ahead
+    fake_api.resets_at = reset
+    try:
+        agent = real_agent(scenario)
+        agent.log(notes_dir)
+        agent.start()
+        assert agent.finish().exit_code == 1
+    finally:
+        fake_api.resets_at = None
+    code, _, session = agent.check()
+    assert (session["diagnosis"], session["action"]) == ("rate_limited", "backoff"), session
+    until = time.strftime("%H:%M", time.localtime(reset + 120))
+    assert f"held until {until}" in session["detail"], session
+    assert code == 1
+
+
+@pytest.mark.parametrize(
+    "scenario",
+    ["codex/reconnecting", "codex/slow", "claude/retrying", "claude/slow", "gemini/slow"],
+)
+def test_an_agent_retrying_or_waiting_on_a_slow_stream_is_healthy(
+    scenario: str,
+    real_agent: collections.abc.Callable[[str], Agent],
+    notes_dir: pathlib.Path,
+    notify_log: pathlib.Path,
+) -> None:
+    """codex's `ERROR: Reconnecting... 1/5`, Claude Code's `API overloaded · retrying in 5s ·
+    attempt 4 of 10`: the agent retries by itself; nobody is told anything."""
+    agent = real_agent(scenario)
+    agent.log(notes_dir)
+    agent.start()
+    run = agent.finish()
+    assert run.exit_code is None  # still running
+    pid = agent.pane_pid()
+    code, _, session = agent.check()
+    assert (session["diagnosis"], session["action"], session["state"]) == (
+        "healthy",
+        "none",
+        "running",
+    ), session
+    assert code == 0
+    assert not notify_log.exists() or not notify_log.read_text()
+    assert agent.pane_pid() == pid
+
+
+@xfail(NO_MISCONFIGURED)
+def test_codex_rejecting_full_auto_is_reported_once_with_the_fix_and_never_restarted(
+    real_agent: collections.abc.Callable[[str], Agent],
+    notes_dir: pathlib.Path,
+    notify_log: pathlib.Path,
+    fake_api: FakeAPI,
+) -> None:
+    agent = real_agent("codex/full-auto")
+    agent.log(notes_dir)
+    agent.start()
+    assert agent.finish().exit_code == 2
+    pid = agent.pane_pid()
+    for _ in range(2):
+        code, _, session = agent.check()
+        assert session["diagnosis"] == "misconfigured", session
+        assert session["action"] == "reported", session
+        assert code == 1
+    assert "-s workspace-write" in session["hint"] + session["detail"], session
+    assert agent.pane_pid() == pid  # never restarted
+    assert agent.pane().count("EXITED:") == 1
+    assert len(notify_log.read_text().splitlines()) == 1  # reported once
+    assert not fake_api.seen(agent.bed.key)  # codex never got as far as the API
