@@ -23,6 +23,7 @@ to one path, from 1. The formats, as the pinned releases parse them:
 from __future__ import annotations
 
 import json
+import time
 import typing as t
 
 if t.TYPE_CHECKING:
@@ -196,7 +197,10 @@ def codex(request: Request, attempt: int, resets_at: int) -> Reply:
             "arguments": json.dumps(arguments),
         }
         return sse_reply(_codex_turn([call]), headers)
-    if scenario in {"usage-limit", "usage-limit-chatgpt"}:
+    if scenario == "limit-then-ok" and time.time() >= resets_at:
+        # the limit is over: the (resumed) conversation goes on
+        return sse_reply(_codex_turn([_codex_message(NOTHING)]), headers)
+    if scenario in {"usage-limit", "usage-limit-chatgpt", "limit-then-ok"}:
         error = {
             "type": "usage_limit_reached",
             "message": "The usage limit has been reached",
