@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import pathlib
 
 import pytest
@@ -43,7 +44,8 @@ def module_name(path: pathlib.Path) -> str:
     return ".".join(path.relative_to(REPO).with_suffix("").parts).removesuffix(".__init__")
 
 
-def imports(path: pathlib.Path, *, runtime_only: bool = True) -> set[str]:
+@functools.cache
+def imports(path: pathlib.Path, *, runtime_only: bool = True) -> frozenset[str]:
     """Every module *path* imports, anywhere in it (type-checking-only imports left out)."""
     tree = ast.parse(path.read_text())
     skipped: set[int] = set()
@@ -58,7 +60,7 @@ def imports(path: pathlib.Path, *, runtime_only: bool = True) -> set[str]:
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module:
             found.add(node.module)
-    return found
+    return frozenset(found)
 
 
 @pytest.mark.parametrize("path", modules(), ids=lambda p: str(p.relative_to(REPO)))

@@ -50,7 +50,7 @@ COMMANDS = [
 lines = st.lists(st.sampled_from(WORK_LINES), min_size=1, max_size=40)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(work=lines, command=st.sampled_from(COMMANDS), front=st.sampled_from(["sh", "node"]))
 def test_a_running_agent_is_never_restarted_or_alarmed(
     work: list[str], command: str, front: str
@@ -62,7 +62,7 @@ def test_a_running_agent_is_never_restarted_or_alarmed(
     assert decision.action == Action.NONE
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(work=lines, command=st.sampled_from(COMMANDS), tail=st.sampled_from(["sleep", "sh"]))
 def test_an_exit_of_zero_is_a_completion_whatever_came_before(
     work: list[str], command: str, tail: str
