@@ -28,6 +28,7 @@ import typing as t
 import pendulum
 import pytest
 
+import memory_schema
 from heartbeat import logscan
 from heartbeat.check import CheckResult, run_check
 from heartbeat.config import load_settings
@@ -514,3 +515,36 @@ def test_debug_log_does_not_grow_with_third_party_records(
         if " DEBUG " in line and not line.split(" DEBUG ", 1)[1].startswith(OWN_LOGGERS)
     ]
     assert len(foreign) == 0, foreign[:5]
+
+
+# ---------------------------------------------------------------------- parses per check
+
+
+def test_a_check_that_writes_its_log_lines_parses_the_note_twice(
+    notes_dir: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once to read the notes, once under the edit's lock: not again per edit.
+
+    ``parse_note`` is wrapped to count its calls per file (a spy: it delegates
+    to the real parser, nothing else changes). The session is gone and the
+    check may not restart it: it writes one log line, and the status word the note
+    already says (died) stays.
+    """
+    import memory_schema.files
+
+    note = helpers.write_note(
+        notes_dir, "".join(render_entry("job", "codex exec 'x'", "died")) + "prose\n" * 200
+    )
+    counts: dict[str, int] = {}
+    real = memory_schema.parse_note
+
+    def counting(text: str, path: pathlib.Path) -> memory_schema.ParsedNote:
+        counts[str(path)] = counts.get(str(path), 0) + 1
+        return real(text, path)
+
+    monkeypatch.setattr(memory_schema, "parse_note", counting)
+    monkeypatch.setattr(memory_schema.files, "parse_note", counting)
+    result = run_check(load_settings(), pendulum.now(), no_restart=True, sleep=lambda _: None)
+    assert [(s.name, s.action) for s in result.sessions] == [("job", "reported")]
+    assert "job died → reported" in note.read_text()
+    assert counts == {str(note): 2}

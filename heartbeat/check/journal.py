@@ -118,13 +118,22 @@ def write_back(
         return False
 
     def transform(note: ms.ParsedNote) -> str:
+        # each edit returns new text; it is parsed again only when an edit needs it
         text = note.text.text
+        parsed: ms.ParsedNote | None = note
+
+        def current() -> ms.ParsedNote:
+            nonlocal parsed
+            if parsed is None:
+                parsed = ms.parse_note(text, path)
+            return parsed
+
         for entry in carry:
             if note.entries_named(entry.name):
                 continue
             status = "paused" if entry.status == "paused" else wanted.get(entry.name, "running")
             text = ms.add_entry(
-                ms.parse_note(text, path),
+                current(),
                 entry.name,
                 entry.command,
                 str(status),
@@ -132,17 +141,18 @@ def write_back(
                 dir=entry.dir,
                 until=entry.until,
             )
+            parsed = None
         for name, status in statuses.items():
-            current = ms.parse_note(text, path)
-            mentions = current.entries_named(name)
+            mentions = current().entries_named(name)
             if (
                 mentions
                 and mentions[-1].canonical
                 and mentions[-1].status not in (status, "paused")
             ):
-                text = ms.set_status(current, name, str(status), until=mentions[-1].until)
+                text = ms.set_status(current(), name, str(status), until=mentions[-1].until)
+                parsed = None
         if events:
-            text = ms.append_log(ms.parse_note(text, path), list(events))
+            text = ms.append_log(current(), list(events))
         return text
 
     try:
