@@ -174,13 +174,13 @@ def _since(
     check that watches no codex session.
     """
     ts = now.timestamp()
-    starts = [ts - 3600]
+    starts = []
     for entry in entries:
         if reads_codex_log(entry, profiles):
             panes = probe.session_panes(entry.name) if probe.server == "running" else []
             started = started_at(entry, panes, state.session(entry.name), now)
             starts.append(started - 1 if started is not None else ts - 3600)
-    return min(starts)
+    return min(starts, default=ts - 3600)
 
 
 def _read_log(
