@@ -385,7 +385,11 @@ class Fresh(t.NamedTuple):
     started: int | None
 
 
-FRESH = [Fresh("no-session", None), Fresh("codex-started-2h-ago", 120)]
+FRESH = [
+    Fresh("no-session", None),
+    Fresh("codex-started-2h-ago", 120),
+    Fresh("codex-started-20min-ago", 20),
+]
 
 
 @pytest.mark.parametrize("fresh", FRESH, ids=[f.id for f in FRESH])
