@@ -234,7 +234,13 @@ _PREFIXES = frozenset({"env", "exec", "nohup", "npx", "command", "time", "nice",
 
 def command_words(command: str) -> list[str]:
     """The program name of each simple command in a shell command line (quotes respected)."""
-    return [command[start:end].strip("'\"") for start, end in _programs(command)]
+    return list(_command_words(command))
+
+
+@functools.lru_cache(maxsize=1024)
+def _command_words(command: str) -> tuple[str, ...]:
+    # a check asks for each session's command a few times (agent, account, codex log)
+    return tuple(command[start:end].strip("'\"") for start, end in _programs(command))
 
 
 def _programs(command: str) -> list[tuple[int, int]]:
@@ -252,6 +258,11 @@ def _programs(command: str) -> list[tuple[int, int]]:
 
 def _simple_commands(command: str) -> list[list[tuple[int, int]]]:
     """*command*'s words as spans, grouped by simple command (cut at ``;``, ``&&``, ``|`` …)."""
+    return [list(group) for group in _split(command)]
+
+
+@functools.lru_cache(maxsize=1024)
+def _split(command: str) -> tuple[tuple[tuple[int, int], ...], ...]:
     groups: list[list[tuple[int, int]]] = [[]]
     quote = ""
     start: int | None = None
@@ -279,7 +290,7 @@ def _simple_commands(command: str) -> list[list[tuple[int, int]]]:
         index += step
     if start is not None:
         groups[-1].append((start, len(command)))
-    return [g for g in groups if g]
+    return tuple(tuple(g) for g in groups if g)
 
 
 def agent_words(command: str, profile: Profile) -> list[tuple[int, int]] | None:
