@@ -512,6 +512,19 @@ class Bench:
             )
         return result
 
+    def expect(self, cell: str, count: int, label: str = "1 MiB") -> None:
+        """Stop when a cell's check does not see its *count* healthy sessions (a no-op timed)."""
+        for variant in self.variants:
+            report = json.loads(
+                self.heartbeat(variant, cell, ["check", "--dry-run", "--json"], label).stdout
+            )
+            healthy = [s["name"] for s in report["sessions"] if s["diagnosis"] == "healthy"]
+            if len(healthy) != count:
+                raise SystemExit(
+                    f"{variant.name}, {cell}: {len(healthy)} healthy sessions, not {count}: "
+                    f"{report['sessions'][:3]} {report['problems'][:3]}"
+                )
+
     def floor(self, cell: str, count: int) -> Run:
         day = datetime.date.today().isoformat()
         note = self.notes(cell) / f"{day}.md"
@@ -573,6 +586,7 @@ def quiet_vs_floor(bench: Bench, ns: Sequence[int], runs: int) -> Paired:
     log = bench.log("1 MiB")
     for n in ns:
         bench.write_note(f"n{n}", n)
+        bench.expect(f"n{n}", n)
         for variant in bench.variants:
             bench.heartbeat(variant, f"n{n}", ["check", "--quiet"])  # prime the state
             bench.heartbeat(variant, f"n{n}", ["check", "--quiet"])
@@ -679,6 +693,7 @@ def fresh_logs(bench: Bench, labels: Sequence[str], runs: int) -> Paired:
     """Section 3: ``status`` and ``check --dry-run`` with no offset kept, per log size."""
     paired = Paired()
     bench.write_note("fresh", FRESH_N)
+    bench.expect("fresh", FRESH_N)
     commands = {"status": ["status", "--json"], "dry-run": ["check", "--dry-run", "--json"]}
     cells = [
         (variant, what, label)
@@ -715,6 +730,7 @@ def note_sizes(bench: Bench, sizes: Sequence[int], runs: int) -> Paired:
     paired = Paired()
     for lines in sizes:
         bench.write_note(f"l{lines}", NOTE_N, lines)
+        bench.expect(f"l{lines}", NOTE_N)
         for variant in bench.variants:
             bench.heartbeat(variant, f"l{lines}", ["check", "--quiet"])
             bench.heartbeat(variant, f"l{lines}", ["check", "--quiet"])
