@@ -251,3 +251,22 @@ def test_a_bad_configured_pattern_is_reported_at_once() -> None:
     raw = {"name": "mine", "kind": "auth", "pattern": "(unclosed"}
     with pytest.raises(ConfigError, match="bad pattern"):
         compile_signature(raw, "config signatures")
+
+
+def test_a_configured_signature_with_literals_finds_its_lines() -> None:
+    """The README's example: a proxy's 429, listed with the literal it requires."""
+    raw = {
+        "name": "my-proxy-429",
+        "kind": "rate_limit",
+        "pattern": "^proxy: upstream 429",
+        "literals": ["upstream 429"],
+    }
+    loaded = profiles.load((), [raw])
+    signatures = loaded.signatures(None)
+    lines = ["proxy: upstream 429 (retrying)", "PROXY: UPSTREAM 429", "proxy: upstream 200"]
+    found = scan(lines, signatures, "pane")
+    assert [(m.signature.name, m.line) for m in found] == [
+        ("my-proxy-429", "proxy: upstream 429 (retrying)")
+    ]
+    data = "\n".join(lines).encode()
+    assert scan_bytes(data, signatures, "log") == scan_plain(lines, signatures, "log")
