@@ -1,39 +1,46 @@
 #!/usr/bin/env python3
-"""`heartbeat check` against the naive per-session shell loop, side by side (DESIGN §6).
+"""What a `heartbeat check` costs, side by side in one run (DESIGN §6, issue 15).
 
 Run it from a clone with the test extra installed, with the project's Python:
 
-    python benchmarks/bench_check.py            # N = 1, 10, 50; logs of 1 MiB and 1 GiB
+    python benchmarks/bench_check.py                 # about 6-8 minutes on 2 cores
+    python benchmarks/bench_check.py --quick         # 1 MiB log only, fewer runs: ~2 minutes
+    python benchmarks/bench_check.py --baseline /tmp/old/.venv   # "before" beside "after"
 
-No network. Everything lives in a temporary folder under /tmp: a private tmux
-server (``tmux -S <tmp>/sock``, killed at the end), 50 sessions running the
-stand-in ``codex exec -s workspace-write 'scenario:work-forever …'`` (it prints
-progress forever; all of them run throughout, so every N sees the same load), a
-notes folder whose note lists N of them in the canonical form, and a codex log
-``CODEX_HOME/log/codex-tui.log`` of real tracing lines (the 1 GiB one is
-written block by block, not as a sparse file, and is skipped with a note when
-less than 3 GiB is free).
+No network. Everything lives in a temporary folder under /tmp, removed at the
+end: a private tmux server (``tmux -S <tmp>/sock``, killed at the end), 50
+sessions running the stand-in ``codex exec -s workspace-write 'scenario:work-forever …'``
+(one line a second each, all of them throughout), notes folders listing N of
+them, and codex logs of 1 MiB and 1 GiB of real tracing text (written as data,
+not as a sparse file: GNU grep skips holes, which would flatter the naive loop),
+stamped in order up to the last hour, as codex-tui.log is.
 
-For each N and log size it measures:
+``PYTHONDONTWRITEBYTECODE`` is unset for every timed process, and each command
+runs once before the timing: every start reads its ``.pyc`` files (without them
+a start pays ~50 ms more). Wall times are medians; ratios are medians of ratios
+of runs made one after the other in the same round (the machine's other work
+falls on both sides alike).
 
-* the median wall time of the installed ``heartbeat check --dry-run --json``
-  (a subprocess, 9 runs, all cells interleaved run by run), after one real
-  check (``HEARTBEAT_NOTIFY=""``)
-  has put the log offset at the end of the file; a few lines are appended
-  before every run so that each check has new bytes to read;
-* the median wall time of the naive loop an LLM-driven heartbeat would run:
-  per session ``tmux has-session``, ``tmux capture-pane -p -S -200`` and
-  ``grep -E '<auth|429 patterns>' codex-tui.log`` (runs within a time budget
-  when one run takes long: at least one);
-* tmux client invocations per check, counted by a wrapper ``tmux`` on PATH;
-* log bytes read per check (``log_bytes_read`` in the JSON) against the bytes
-  appended since the offset was saved;
-* peak memory (GNU time's ``%M``; else ``ru_maxrss`` from ``wait4``).
+Sections:
 
-Then the import cost of ``heartbeat --help``, ``heartbeat status`` and
-``import heartbeat.cli`` (``-X importtime``), optionally against a second
-virtualenv (``--compare-venv``, e.g. one with another typer). It prints a table
-and writes ``benchmarks/results.md``.
+1. quiet check against the Python floor: the installed ``heartbeat check
+   --quiet`` (a real check: nothing changed since the last one, nothing to
+   restart) against a minimal Python script making the same two tmux calls
+   (``list-panes -a``; one chained ``capture-pane`` for the N panes) and
+   reading the same note, for N = 1, 10, 50;
+2. the quiet check against the naive shell loop an LLM-driven heartbeat would
+   run (per session ``has-session``, ``capture-pane``, ``grep -E`` over the
+   whole log), with 1 MiB and 1 GiB logs; tmux client calls and log bytes read;
+3. ``status`` and ``check --dry-run`` with no offset kept (a fresh state):
+   1 GiB log against 1 MiB;
+4. a quiet check with a note of 100, 2,000 and 20,000 lines;
+5. the signature scan's speed (MB/s) over the benchmark's log, against every
+   pattern on every line and ``grep -E``; and over 50 panes' output;
+6. start-up imports: which modules each command pays for, and the largest.
+
+With ``--baseline VENV`` every timed heartbeat command also runs with that
+virtualenv's heartbeat (the code before a change), in the same rounds.
+It prints the report and writes ``benchmarks/results.md``.
 """
 
 from __future__ import annotations
@@ -56,25 +63,24 @@ import time
 import typing as t
 
 if t.TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Callable, Iterator, Sequence
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 AGENTS = REPO / "tests" / "standins" / "bin"
 KIB = 1024
 MIB = 1024 * KIB
 GIB = 1024 * MIB
-#: Free space needed before the 1 GiB log is written (the log, plus room for everything else).
+#: Free space needed before the 1 GiB log is written.
 GIB_FREE_NEEDED = 3 * GIB
-#: What a steady-state check may read beyond the new bytes (DESIGN §6, issue 6).
-SLACK = 64 * KIB
-#: Most runs of the naive loop per cell (fewer when one run is long: see --naive-budget).
-NAIVE_RUNS = 5
-#: Lines appended to the codex log before each timed check.
+#: Lines appended to the codex log before each timed check (it grows while agents work).
 APPEND_LINES = 20
 #: Seconds between the stand-in's lines: it prints, but 50 of them leave the 2 cores free.
 STANDIN_DELAY = "1.0"
-#: What `--help` and `status` must not import (only restarts, cron or verification need them).
-FORBIDDEN = ("heartbeat.verify", "heartbeat.cron", "heartbeat.notify", "croniter", "libtmux")
+#: Sessions of the fresh-log section and of the note-size section.
+FRESH_N = 10
+NOTE_N = 1
+#: Most runs of the naive loop per cell (fewer when one run is long: see --naive-budget).
+NAIVE_RUNS = 5
 #: The naive loop's signatures: the auth and 429 phrases of DESIGN §4, as one ERE.
 NAIVE_PATTERN = (
     "Failed to refresh token|access token could not be refreshed|"
@@ -96,11 +102,33 @@ for name in "$@"; do
     grep -E "$NAIVE_PATTERN" "$log" | tail -n 5
 done
 """
+#: The Python floor: the check's two tmux calls and its note read, and nothing else.
+FLOOR = """\
+import subprocess, sys
+sock, note, names = sys.argv[1], sys.argv[2], set(sys.argv[3:])
+listing = subprocess.run(
+    ["tmux", "-S", sock, "list-panes", "-a", "-F", "#{pane_id} #{session_name}"],
+    capture_output=True, text=True,
+).stdout
+args = []
+for line in listing.splitlines():
+    pane, name = line.split(" ", 1)
+    if name in names:
+        args += ["capture-pane", "-p", "-J", "-t", pane, "-S", "-200", ";"]
+if args:
+    subprocess.run(["tmux", "-S", sock, *args[:-1]], capture_output=True, text=True)
+with open(note, encoding="utf-8") as handle:
+    handle.read()
+"""
 COUNTING_TMUX = """\
 #!/bin/sh
 echo x >> {count}
 exec {real} "$@"
 """
+#: What a quiet check must not import (DESIGN §6), and what --help/status must not.
+QUIET_FORBIDDEN = ("typer", "click", "rich", "pendulum", "markdown_it", "logging.handlers")
+STARTUP_FORBIDDEN = ("heartbeat.verify", "heartbeat.notify", "croniter", "libtmux")
+STATUS_FORBIDDEN = ("heartbeat.verify", "heartbeat.notify", "libtmux")
 
 
 # ------------------------------------------------------------------------------ the codex log
@@ -206,6 +234,8 @@ def log_line(rng: random.Random, stamp: datetime.datetime) -> str:
 
 
 BLOCK_HOUR = "2026-11-25T14:"
+#: Bytes of log per hour: a busy codex writes a couple of MiB an hour at TRACE.
+PER_HOUR = 2 * MIB
 
 
 def log_block(size: int, seed: int = 6) -> bytes:
@@ -226,27 +256,25 @@ def log_block(size: int, seed: int = 6) -> bytes:
 
 
 def write_log(path: pathlib.Path, size: int) -> None:
-    """*size* bytes (to a line) of real text: one block rewritten hour after hour, not a hole.
+    """*size* bytes (to a line) of real text, PER_HOUR an hour, the last hour the one before now.
 
-    Synced to disk, so that no write-back runs under the timings.
+    One block rewritten hour after hour (data, not a hole); synced to disk, so
+    that no write-back runs under the timings. Every session starts after its
+    last line: what a check must read is what is appended while they run.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    block = log_block(min(size, 2 * MIB))
-    first = datetime.datetime(2026, 11, 1, 0)
-    written = 0
+    block = log_block(PER_HOUR)
+    hours = -(-size // len(block))
+    last = datetime.datetime.now(datetime.UTC).replace(minute=0, second=0, microsecond=0)
+    first = last - datetime.timedelta(hours=hours)
+    skip = hours * len(block) - size  # the oldest hour is cut: the log ends with whole hours
     with path.open("wb") as handle:
-        hour = 0
-        while written < size:
+        for hour in range(hours):
             when = first + datetime.timedelta(hours=hour)
             chunk = block.replace(BLOCK_HOUR.encode(), when.strftime("%Y-%m-%dT%H:").encode())
-            room = size - written
-            if len(chunk) > room:
-                chunk = chunk[: chunk.rfind(b"\n", 0, room) + 1]
-                if not chunk:
-                    break  # not a whole line's room left: the log ends with a newline
+            if hour == 0 and skip:
+                chunk = chunk[chunk.find(b"\n", skip) + 1 :]
             handle.write(chunk)
-            written += len(chunk)
-            hour += 1
         handle.flush()
         os.fsync(handle.fileno())
 
@@ -260,67 +288,98 @@ def append_lines(path: pathlib.Path, rng: random.Random, count: int = APPEND_LIN
     return len(data)
 
 
+# ------------------------------------------------------------------------------ notes
+
+
+def note_text(day: str, entries: Sequence[str], lines: int = 0) -> str:
+    """A daily note: the Active section with *entries*, then the day's writing up to *lines*."""
+    out = [f"# {day}\n", "\n", "## Active Long-Running Processes\n", "\n", *entries]
+    rng = random.Random(lines)
+    topics = ("auth redirect", "db migration", "flaky test", "release notes", "perf")
+    hour = 8
+    while len(out) + 8 < lines:
+        hour = hour % 23 + 1
+        out += ["\n", f"## {hour:02d}:{rng.randint(0, 59):02d} UTC - {rng.choice(topics)}\n", "\n"]
+        for _ in range(rng.randint(3, 12)):
+            words = " ".join(
+                rng.choice(("the", "fix", "codex", "test", "note", "ok")) for _ in range(12)
+            )
+            out.append(f"- {words.capitalize()}.\n" if rng.random() < 0.6 else f"{words}.\n")
+    out += ["\n"] * max(0, lines - len(out))
+    return "".join(out[:lines] if lines else out)
+
+
 # ------------------------------------------------------------------------------ processes
 
 
 @dataclasses.dataclass
 class Run:
     seconds: float
+    cpu: float
     maxrss_kib: int
     returncode: int
     stdout: str
     stderr: str
 
 
-#: GNU time reports the peak RSS of the command alone; without it, wait4's figure also
-#: holds this benchmark's own RSS (the child's memory before exec counts as its peak).
-GNU_TIME = "/usr/bin/time" if os.path.exists("/usr/bin/time") else None
-
-
 def run(argv: Sequence[str], env: dict[str, str], cwd: pathlib.Path) -> Run:
-    """Run *argv*; wall time and the peak RSS (KiB) of its process tree."""
-    with (
-        tempfile.TemporaryFile() as out,
-        tempfile.TemporaryFile() as err,
-        tempfile.NamedTemporaryFile("r") as rss_file,
-    ):
-        wrapped = list(argv)
-        if GNU_TIME:
-            wrapped = [GNU_TIME, "-f", "%M", "-o", rss_file.name, *wrapped]
+    """Run *argv*; wall time, CPU time (user + system) and peak RSS (KiB) of its process tree."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         begin = time.perf_counter()
         proc = subprocess.Popen(
-            wrapped, stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=env, cwd=cwd
+            list(argv), stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=env, cwd=cwd
         )
         _pid, status, usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - begin
-        proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
-        stdout = out.read().decode("utf-8", "replace")
-        stderr = err.read().decode("utf-8", "replace")
         rss = usage.ru_maxrss if sys.platform != "darwin" else usage.ru_maxrss // 1024
-        if GNU_TIME:
-            lines = [line for line in rss_file.read().splitlines() if line.strip()]
-            rss = int(lines[-1]) if lines and lines[-1].strip().isdigit() else 0
-    return Run(seconds, int(rss), proc.returncode, stdout, stderr)
+        return Run(
+            seconds,
+            usage.ru_utime + usage.ru_stime,
+            int(rss),
+            os.waitstatus_to_exitcode(status),
+            out.read().decode("utf-8", "replace"),
+            err.read().decode("utf-8", "replace"),
+        )
+
+
+def median(values: Sequence[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+# ------------------------------------------------------------------------------ the world
+
+
+@dataclasses.dataclass
+class Variant:
+    """One heartbeat installation: this checkout's ("after") or a baseline ("before")."""
+
+    name: str
+    bin: pathlib.Path
+
+    @property
+    def heartbeat(self) -> pathlib.Path:
+        return self.bin / "heartbeat"
+
+    @property
+    def python(self) -> pathlib.Path:
+        return self.bin / "python"
 
 
 @dataclasses.dataclass
 class Bench:
-    """The temporary world: socket, notes, state, logs, the counting wrapper, the env."""
+    """The temporary world: socket, sessions, notes and state per cell, logs, the env."""
 
     root: pathlib.Path
-    heartbeat: pathlib.Path
     real_tmux: str
+    variants: list[Variant]
     names: list[str] = dataclasses.field(default_factory=list)
+    logs: dict[str, pathlib.Path] = dataclasses.field(default_factory=dict)
 
     @property
     def socket(self) -> pathlib.Path:
         return self.root / "sock"
-
-    @property
-    def notes(self) -> pathlib.Path:
-        return self.root / "memory"
 
     @property
     def count_file(self) -> pathlib.Path:
@@ -330,39 +389,56 @@ class Bench:
     def wrap_dir(self) -> pathlib.Path:
         return self.root / "wrap"
 
-    def codex_home(self, label: str) -> pathlib.Path:
-        return self.root / f"codex-{label.replace(' ', '')}"
+    def notes(self, cell: str) -> pathlib.Path:
+        return self.root / "notes" / cell
 
-    def log(self, label: str) -> pathlib.Path:
-        return self.codex_home(label) / "log" / "codex-tui.log"
+    def state(self, variant: Variant, cell: str) -> pathlib.Path:
+        return self.root / "state" / variant.name / cell
 
     def setup(self) -> None:
-        for folder in (self.notes, self.wrap_dir, self.root / "home", self.root / "state"):
+        for folder in (self.wrap_dir, self.root / "home", self.root / "work"):
             folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # the sessions' project: codex (and its stand-in) runs only in a git repository
+        subprocess.run(["git", "init", "-q", str(self.root / "work")], check=True)
         wrapper = self.wrap_dir / "tmux"
         wrapper.write_text(COUNTING_TMUX.format(count=self.count_file, real=self.real_tmux))
         wrapper.chmod(0o755)
         (self.root / "naive.sh").write_text(NAIVE_LOOP)
+        (self.root / "floor.py").write_text(FLOOR)
         (self.root / "config.toml").write_text(
             f"path_prefix = {json.dumps(str(AGENTS))}\nsecond_look_seconds = 0\n"
         )
 
-    def env(self, label: str = "1 MiB", *, counting: bool = False) -> dict[str, str]:
+    def log(self, label: str) -> pathlib.Path:
+        return self.root / f"codex-{label.replace(' ', '')}" / "log" / "codex-tui.log"
+
+    def env(
+        self,
+        variant: Variant | None = None,
+        cell: str = "",
+        label: str = "1 MiB",
+        *,
+        state: pathlib.Path | None = None,
+        counting: bool = False,
+    ) -> dict[str, str]:
         env = {
             k: v
             for k, v in os.environ.items()
-            if not k.startswith(("HEARTBEAT_", "TMUX", "PYTHONPROFILE")) and k != "CODEX_HOME"
+            if not k.startswith(("HEARTBEAT_", "TMUX", "PYTHONPROFILE", "PYTHONDONTWRITE"))
+            and k != "CODEX_HOME"
         }
         env.update(
             HOME=str(self.root / "home"),
             SHELL="/bin/sh",
             LC_ALL="C.UTF-8",
-            HEARTBEAT_NOTES_DIR=str(self.notes),
+            HEARTBEAT_NOTES_DIR=str(self.notes(cell)),
             HEARTBEAT_SOCKET=str(self.socket),
-            HEARTBEAT_STATE_DIR=str(self.root / "state"),
+            HEARTBEAT_STATE_DIR=str(
+                state or (self.state(variant, cell) if variant else self.root / "state" / "x")
+            ),
             HEARTBEAT_CONFIG=str(self.root / "config.toml"),
             HEARTBEAT_NOTIFY="",
-            CODEX_HOME=str(self.codex_home(label)),
+            CODEX_HOME=str(self.log(label).parent.parent),
             XDG_STATE_HOME=str(self.root / "xdg-state"),
             XDG_CONFIG_HOME=str(self.root / "xdg-config"),
             STANDIN_DELAY=STANDIN_DELAY,
@@ -387,11 +463,23 @@ class Bench:
         while len(self.names) < count:
             name = f"bench-{len(self.names):02d}"
             shell = (
-                f"PATH={AGENTS}:$PATH codex exec -s workspace-write "
-                f"'scenario:work-forever {name}'; EXIT_CODE=$?; echo 'EXITED:' $EXIT_CODE; "
-                "sleep 999999"
+                f"PATH={AGENTS}:$PATH "
+                f"codex exec -s workspace-write 'scenario:work-forever {name}'; "
+                "EXIT_CODE=$?; echo 'EXITED:' $EXIT_CODE; sleep 999999"
             )
-            result = self.tmux("new-session", "-d", "-s", name, "-x", "200", "-y", "50", shell)
+            result = self.tmux(
+                "new-session",
+                "-d",
+                "-s",
+                name,
+                "-x",
+                "200",
+                "-y",
+                "50",
+                "-c",
+                str(self.root / "work"),
+                shell,
+            )
             if result.returncode != 0:
                 raise SystemExit(f"tmux new-session {name} failed: {result.stderr.strip()}")
             self.names.append(name)
@@ -403,15 +491,19 @@ class Bench:
                     raise SystemExit(f"the stand-in in {name} printed nothing in 60 s")
                 time.sleep(0.1)
 
-    def write_note(self, count: int) -> None:
+    def write_note(self, cell: str, count: int, lines: int = 0) -> pathlib.Path:
         from memory_schema import render_entry
 
         day = datetime.date.today().isoformat()
-        lines = [f"# {day}\n", "\n", "## Active Long-Running Processes\n", "\n"]
+        entries = []
         for name in self.names[:count]:
             command = f"codex exec -s workspace-write 'scenario:work-forever {name}'"
-            lines += render_entry(name, command, started=f"{day} 00:00", dir=str(self.root))
-        (self.notes / f"{day}.md").write_text("".join(lines))
+            entries += render_entry(name, command, started=f"{day} 00:00", dir=str(self.root))
+        folder = self.notes(cell)
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{day}.md"
+        path.write_text(note_text(day, entries, lines))
+        return path
 
     def calls(self) -> int:
         """tmux invocations since the last call (and reset the count)."""
@@ -422,147 +514,358 @@ class Bench:
         finally:
             self.count_file.unlink(missing_ok=True)
 
+    def heartbeat(
+        self, variant: Variant, cell: str, args: Sequence[str], label: str = "1 MiB", **kw: t.Any
+    ) -> Run:
+        result = run(
+            [str(variant.heartbeat), *args], self.env(variant, cell, label, **kw), self.root
+        )
+        if result.returncode not in (0, 1):
+            raise SystemExit(
+                f"{variant.name} heartbeat {' '.join(args)} failed ({result.returncode}): "
+                f"{result.stderr[-2000:]}"
+            )
+        return result
+
+    def expect(self, cell: str, count: int, label: str = "1 MiB") -> None:
+        """Stop when a cell's check does not see its *count* healthy sessions (a no-op timed)."""
+        for variant in self.variants:
+            report = json.loads(
+                self.heartbeat(variant, cell, ["check", "--dry-run", "--json"], label).stdout
+            )
+            healthy = [s["name"] for s in report["sessions"] if s["diagnosis"] == "healthy"]
+            if len(healthy) != count:
+                raise SystemExit(
+                    f"{variant.name}, {cell}: {len(healthy)} healthy sessions, not {count}: "
+                    f"{report['sessions'][:3]} {report['problems'][:3]}"
+                )
+
+    def floor(self, cell: str, count: int) -> Run:
+        day = datetime.date.today().isoformat()
+        note = self.notes(cell) / f"{day}.md"
+        argv = [str(self.variants[0].python), str(self.root / "floor.py"), str(self.socket)]
+        return run([*argv, str(note), *self.names[:count]], self.env(), self.root)
+
     def kill(self) -> None:
         with contextlib.suppress(OSError):
             self.tmux("kill-server")
 
 
-# ------------------------------------------------------------------------------ measuring
+@contextlib.contextmanager
+def world(variants: list[Variant]) -> Iterator[Bench]:
+    real = shutil.which("tmux")
+    if not real:
+        raise SystemExit("tmux is not on PATH")
+    root = pathlib.Path(tempfile.mkdtemp(prefix="hb-bench-", dir="/tmp"))
+    bench = Bench(root, real, variants)
+    try:
+        bench.setup()
+        yield bench
+    finally:
+        bench.kill()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+# ------------------------------------------------------------------------------ 1. the floor
 
 
 @dataclasses.dataclass
-class Row:
+class Paired:
+    """A command's runs against a reference's, run by run in the same rounds."""
+
+    ms: dict[str, list[float]] = dataclasses.field(default_factory=dict)
+
+    def add(self, key: str, seconds: float) -> None:
+        self.ms.setdefault(key, []).append(seconds * 1000)
+
+    def median(self, key: str) -> float:
+        return median(self.ms.get(key, []))
+
+    def ratio(self, key: str, reference: str) -> float:
+        """The median of the run-by-run ratios (each pair ran in the same round)."""
+        pairs = zip(self.ms.get(key, []), self.ms.get(reference, []), strict=False)
+        return median([a / b for a, b in pairs if b])
+
+
+def rounds(count: int, cells: Sequence[t.Any], body: Callable[[t.Any, int], None]) -> None:
+    """*count* rounds over every cell; the order of the cells alternates round by round."""
+    for index in range(count):
+        for cell in cells if index % 2 == 0 else list(reversed(cells)):
+            body(cell, index)
+
+
+def quiet_vs_floor(bench: Bench, ns: Sequence[int], runs: int) -> Paired:
+    """Section 1: the installed ``check --quiet`` against the floor, per N."""
+    paired = Paired()
+    rng = random.Random(1)
+    log = bench.log("1 MiB")
+    for n in ns:
+        bench.write_note(f"n{n}", n)
+        bench.expect(f"n{n}", n)
+        for variant in bench.variants:
+            bench.heartbeat(variant, f"n{n}", ["check", "--quiet"])  # prime the state
+            bench.heartbeat(variant, f"n{n}", ["check", "--quiet"])
+        bench.floor(f"n{n}", n)
+
+    def body(n: int, index: int) -> None:
+        append_lines(log, rng)
+        order = bench.variants if index % 2 == 0 else list(reversed(bench.variants))
+        paired.add(f"floor {n}", bench.floor(f"n{n}", n).seconds)
+        for variant in order:
+            result = bench.heartbeat(variant, f"n{n}", ["check", "--quiet"])
+            paired.add(f"{variant.name} {n}", result.seconds)
+            paired.add(f"{variant.name} cpu {n}", result.cpu)
+
+    rounds(runs, list(ns), body)
+    return paired
+
+
+# ------------------------------------------------------------------------------ 2. the naive loop
+
+
+@dataclasses.dataclass
+class NaiveRow:
     n: int
     label: str
-    check_ms: list[float]
-    check_rss: int
-    check_calls: int
-    check_calls_json: int
-    bytes_read: list[int]
-    new_bytes: list[int]
+    check: dict[str, list[float]]
     naive_ms: list[float]
-    naive_rss: int
+    calls: dict[str, int]
     naive_calls: int
-
-    @property
-    def check_median(self) -> float:
-        return statistics.median(self.check_ms)
-
-    @property
-    def naive_median(self) -> float:
-        return statistics.median(self.naive_ms)
-
-    @property
-    def bytes_ok(self) -> bool:
-        return all(r <= n + SLACK for r, n in zip(self.bytes_read, self.new_bytes, strict=True))
+    bytes_read: dict[str, int]
+    new_bytes: int
+    rss: dict[str, int]
 
 
-def check_once(bench: Bench, label: str, *, dry: bool, counting: bool = False) -> Run:
-    argv = [str(bench.heartbeat), "check", "--json"] + (["--dry-run"] if dry else [])
-    result = run(argv, bench.env(label, counting=counting), bench.root)
-    if result.returncode not in (0, 1) or not result.stdout.strip():
-        raise SystemExit(f"heartbeat check failed ({result.returncode}): {result.stderr[-2000:]}")
-    return result
-
-
-def measure(
+def versus_naive(
     bench: Bench, ns: Sequence[int], labels: Sequence[str], runs: int, budget: float
-) -> list[Row]:
-    """Every (N, log) cell: the checks interleaved run by run, then the naive loops.
-
-    All sessions run throughout; the note lists the first N. Interleaving the
-    cells spreads whatever else the machine does evenly over them.
-    """
+) -> list[NaiveRow]:
+    """Section 2: the quiet check (state kept, as cron runs it) and the naive loop, per cell."""
     cells = [(n, label) for label in labels for n in ns]
-    rng = random.Random(6)
-    primed = {}
-    bench.write_note(max(ns))
-    for label in labels:
-        check_once(bench, label, dry=False)  # prime: the offset now sits at the end of the log
-        primed[label] = bench.log(label).stat().st_size
-    check_ms: dict[tuple[int, str], list[float]] = {c: [] for c in cells}
-    bytes_read: dict[tuple[int, str], list[int]] = {c: [] for c in cells}
-    new_bytes: dict[tuple[int, str], list[int]] = {c: [] for c in cells}
-    rss = dict.fromkeys(cells, 0)
-    for _ in range(runs):
-        for n, label in cells:
-            log = bench.log(label)
-            bench.write_note(n)
-            append_lines(log, rng)
-            result = check_once(bench, label, dry=True)
-            report = json.loads(result.stdout)
-            unhealthy = [s["name"] for s in report["sessions"] if s["diagnosis"] != "healthy"]
-            if unhealthy or len(report["sessions"]) != n:
-                print(f"  warning: N={n} {label}: not all healthy: {unhealthy}", file=sys.stderr)
-            check_ms[n, label].append(result.seconds * 1000)
-            bytes_read[n, label].append(int(report["log_bytes_read"]))
-            new_bytes[n, label].append(log.stat().st_size - primed[label])
-            rss[n, label] = max(rss[n, label], result.maxrss_kib)
+    rng = random.Random(2)
+    for n, label in cells:
+        for variant in bench.variants:
+            state = naive_state(bench, variant, n, label)
+            for _ in range(2):  # the first saves the offset, the second reads the .pyc files
+                bench.heartbeat(variant, f"n{n}", ["check", "--quiet"], label, state=state)
+    ms: dict[tuple[int, str], dict[str, list[float]]] = {c: {} for c in cells}
+    rss: dict[tuple[int, str], dict[str, int]] = {c: {} for c in cells}
+
+    def body(cell: tuple[int, str], index: int) -> None:
+        n, label = cell
+        append_lines(bench.log(label), rng)
+        order = bench.variants if index % 2 == 0 else list(reversed(bench.variants))
+        for variant in order:
+            state = naive_state(bench, variant, n, label)
+            result = bench.heartbeat(variant, f"n{n}", ["check", "--quiet"], label, state=state)
+            ms[cell].setdefault(variant.name, []).append(result.seconds * 1000)
+            rss[cell][variant.name] = max(rss[cell].get(variant.name, 0), result.maxrss_kib)
+
+    rounds(runs, cells, body)
     rows = []
     for n, label in cells:
         log = bench.log(label)
-        bench.write_note(n)
-        bench.calls()
-        counted = check_once(bench, label, dry=True, counting=True)
-        check_calls = bench.calls()
-        calls_json = int(json.loads(counted.stdout)["tmux_calls"])
+        calls, read = {}, {}
+        new = append_lines(log, rng)
+        for variant in bench.variants:
+            bench.calls()
+            state = naive_state(bench, variant, n, label)
+            counted = bench.heartbeat(
+                variant, f"n{n}", ["check", "--json"], label, state=state, counting=True
+            )
+            calls[variant.name] = bench.calls()
+            read[variant.name] = int(json.loads(counted.stdout)["log_bytes_read"])
         naive = ["/bin/sh", str(bench.root / "naive.sh"), str(bench.socket), str(log)]
         naive += bench.names[:n]
         naive_ms: list[float] = []
-        naive_rss = 0
         spent = 0.0
         while len(naive_ms) < NAIVE_RUNS and (not naive_ms or spent + naive_ms[0] / 1000 <= budget):
-            result = run(naive, bench.env(label), bench.root)
+            result = run(naive, bench.env(), bench.root)
             naive_ms.append(result.seconds * 1000)
-            naive_rss = max(naive_rss, result.maxrss_kib)
             spent += result.seconds
-        # the calls do not depend on the log: count them on an empty one, not another 1 GiB pass
-        run([*naive[:3], os.devnull, *naive[4:]], bench.env(label, counting=True), bench.root)
-        naive_calls = bench.calls()
-        row = Row(
-            n,
-            label,
-            check_ms[n, label],
-            rss[n, label],
-            check_calls,
-            calls_json,
-            bytes_read[n, label],
-            new_bytes[n, label],
-            naive_ms,
-            naive_rss,
-            naive_calls,
-        )
-        print(
-            f"N={n:<3} log {label}: check {row.check_median:.0f} ms, naive "
-            f"{row.naive_median:.0f} ms ({len(row.naive_ms)} runs), tmux calls "
-            f"{row.check_calls} vs {row.naive_calls}, log read {fmt_bytes(max(row.bytes_read))}",
-            flush=True,
+        # the calls do not depend on the log: count them on an empty one
+        run([*naive[:3], os.devnull, *naive[4:]], bench.env(counting=True), bench.root)
+        row = NaiveRow(
+            n, label, ms[n, label], naive_ms, calls, bench.calls(), read, new, rss[n, label]
         )
         rows.append(row)
+        after = median(row.check[bench.variants[0].name])
+        print(
+            f"  N={n:<3} log {label}: check {after:.0f} ms, naive {median(naive_ms):.0f} ms "
+            f"({len(naive_ms)} runs), tmux calls {calls} vs {row.naive_calls}",
+            flush=True,
+        )
     return rows
 
 
-# ------------------------------------------------------------------------------ imports
+def naive_state(bench: Bench, variant: Variant, n: int, label: str) -> pathlib.Path:
+    return bench.state(variant, f"n{n}-{label.replace(' ', '')}")
+
+
+# ------------------------------------------------------------------------------ 3. fresh logs
+
+
+def fresh_logs(bench: Bench, labels: Sequence[str], runs: int) -> Paired:
+    """Section 3: ``status`` and ``check --dry-run`` with no offset kept, per log size."""
+    paired = Paired()
+    bench.write_note("fresh", FRESH_N)
+    bench.expect("fresh", FRESH_N)
+    commands = {"status": ["status", "--json"], "dry-run": ["check", "--dry-run", "--json"]}
+    cells = [
+        (variant, what, label)
+        for variant in bench.variants
+        for what in commands
+        for label in labels
+    ]
+    read: dict[str, int] = {}
+
+    def body(cell: tuple[Variant, str, str], index: int) -> None:
+        variant, what, label = cell
+        empty = (
+            bench.root / "state-fresh" / f"{variant.name}-{index}-{what}-{label.replace(' ', '')}"
+        )
+        result = bench.heartbeat(variant, "fresh", commands[what], label, state=empty)
+        key = f"{variant.name} {what} {label}"
+        paired.add(key, result.seconds)
+        read[key] = int(json.loads(result.stdout).get("log_bytes_read", 0))
+        shutil.rmtree(empty, ignore_errors=True)
+
+    for cell in cells:
+        body(cell, -1)  # the .pyc files, the page cache
+    paired.ms.clear()
+    rounds(runs, cells, body)
+    paired.ms.update({f"read {k}": [float(v)] for k, v in read.items()})
+    return paired
+
+
+# ------------------------------------------------------------------------------ 4. note sizes
+
+
+def note_sizes(bench: Bench, sizes: Sequence[int], runs: int) -> Paired:
+    """Section 4: a quiet check whose (unchanged) note has 100, 2,000 or 20,000 lines."""
+    paired = Paired()
+    for lines in sizes:
+        bench.write_note(f"l{lines}", NOTE_N, lines)
+        bench.expect(f"l{lines}", NOTE_N)
+        for variant in bench.variants:
+            bench.heartbeat(variant, f"l{lines}", ["check", "--quiet"])
+            bench.heartbeat(variant, f"l{lines}", ["check", "--quiet"])
+    cells = [(variant, lines) for variant in bench.variants for lines in sizes]
+
+    def body(cell: tuple[Variant, int], _index: int) -> None:
+        variant, lines = cell
+        paired.add(
+            f"{variant.name} {lines}",
+            bench.heartbeat(variant, f"l{lines}", ["check", "--quiet"]).seconds,
+        )
+
+    rounds(runs, cells, body)
+    return paired
+
+
+# ------------------------------------------------------------------------------ 5. the scan
+
+
+def scan_speed(bench: Bench, label: str) -> list[tuple[str, str, float]]:
+    """Section 5 (this checkout's code, in this process): MB/s of the scans. (what, over, value)."""
+    sys.path.insert(0, str(REPO))
+    from heartbeat import profiles
+    from heartbeat.logscan import KINDS
+    from heartbeat.signatures import scan, scan_bytes, scan_plain
+
+    loaded = profiles.load()
+    codex = loaded.named("codex")
+    log_signatures = [s for s in loaded.signatures(codex) if s.kind in KINDS]
+    every = loaded.signatures(None)
+    path = bench.log(label)
+    size = min(path.stat().st_size, 4 * MIB)  # what one check reads at most
+    with path.open("rb") as handle:
+        handle.seek(-size, os.SEEK_END)
+        data = handle.read()
+    data = data[data.find(b"\n") + 1 :]
+    sample = bench.root / "scan-sample.log"
+    sample.write_bytes(data)
+    mb = len(data) / 1e6
+
+    def best(func: Callable[[], object], times: int = 5) -> float:
+        spent = []
+        for _ in range(times):
+            begin = time.perf_counter()
+            func()
+            spent.append(time.perf_counter() - begin)
+        return median(spent)
+
+    text_lines = data.decode("utf-8", "replace").splitlines()
+    over = f"{fmt_bytes(len(data))} of the {label} log"
+    out = [
+        (
+            "scan_bytes, the log's signatures (as a check reads the log)",
+            over,
+            mb / best(lambda: scan_bytes(data, log_signatures, "log")),
+        ),
+        (
+            "every pattern on every line (scan_plain), the same signatures",
+            over,
+            mb / best(lambda: scan_plain(text_lines, log_signatures, "log"), 1),
+        ),
+        (
+            "scan over the lines, every shipped signature",
+            over,
+            mb / best(lambda: scan(text_lines, every, "log")),
+        ),
+        (
+            "grep -E '<the naive loop's pattern>'",
+            over,
+            mb
+            / best(
+                lambda: subprocess.run(
+                    ["grep", "-E", NAIVE_PATTERN, str(sample)], capture_output=True, check=False
+                )
+            ),
+        ),
+    ]
+    panes = [
+        bench.tmux("capture-pane", "-p", "-J", "-t", f"={name}:", "-S", "-200").stdout.split("\n")
+        for name in bench.names
+    ]
+    lines = [line for pane in panes for line in pane]
+    pane_mb = sum(len(line) + 1 for line in lines) / 1e6
+    what = f"{len(panes)} panes' output ({len(lines)} lines), every shipped signature"
+    out.append(
+        ("scan, pane output", what, pane_mb / best(lambda: [scan(p, every, "pane") for p in panes]))
+    )
+    out.append(
+        (
+            "scan_plain, pane output",
+            what,
+            pane_mb / best(lambda: [scan_plain(p, every, "pane") for p in panes], 3),
+        )
+    )
+    return out
+
+
+# ------------------------------------------------------------------------------ 6. imports
 
 
 @dataclasses.dataclass
 class Imports:
     what: str
-    median_ms: float | None
+    variant: str
+    median_ms: float
     total_import_ms: float
     modules: list[str]
     packages: dict[str, float]  # third-party top-level package -> its import's cumulative ms
-
-    @property
-    def forbidden(self) -> list[str]:
-        return [m for m in FORBIDDEN if m in self.modules]
+    largest: list[tuple[str, float]]  # (module, cumulative ms) of the top-level imports
+    forbidden: list[str]
 
 
-def parse_importtime(text: str) -> tuple[float, list[str], dict[str, float]]:
-    """(total ms, modules in import order, {third-party package: cumulative ms})."""
+def parse_importtime(
+    text: str,
+) -> tuple[float, list[str], dict[str, float], list[tuple[str, float]]]:
+    """(total ms, modules in import order, {third-party package: ms}, largest top-level imports)."""
     total = 0.0
     modules: list[str] = []
     packages: dict[str, float] = {}
+    top: list[tuple[str, float]] = []
     stdlib = sys.stdlib_module_names
     for line in text.splitlines():
         if not line.startswith("import time:") or "cumulative" in line:
@@ -575,50 +878,63 @@ def parse_importtime(text: str) -> tuple[float, list[str], dict[str, float]]:
         micros = int(cumulative.strip())
         if level == 0:
             total += micros / 1000
-        top = name.split(".")[0]
+            top.append((name, micros / 1000))
+        first = name.split(".")[0]
         if (
-            name == top
-            and top not in stdlib
-            and not top.startswith("_")
-            and top not in {"heartbeat", "memory_schema", "site"}
-            and top not in packages
+            name == first
+            and first not in stdlib
+            and not first.startswith("_")
+            and first not in {"heartbeat", "memory_schema", "site"}
+            and first not in packages
         ):
-            packages[top] = micros / 1000
-    return total, modules, packages
+            packages[first] = micros / 1000
+    return total, modules, packages, sorted(top, key=lambda x: -x[1])
 
 
-#: Runs of each start-up command per virtualenv (the venvs interleaved).
-IMPORT_RUNS = 9
-
-
-def import_costs(
-    bench: Bench, venvs: Sequence[tuple[str, pathlib.Path]]
-) -> dict[str, list[Imports]]:
-    """Import cost of each start-up command in each venv (``(name, bin folder)``).
-
-    One run with ``PYTHONPROFILEIMPORTTIME=1`` for the modules, then the median
-    wall time of IMPORT_RUNS runs, the venvs interleaved run by run so that the
-    machine's other work falls on all of them alike.
-    """
-    env = bench.env()
-    commands = {
-        "import heartbeat.cli": ["{bin}/python", "-c", "import heartbeat.cli"],
-        "heartbeat --help": ["{bin}/heartbeat", "--help"],
-        "heartbeat status": ["{bin}/heartbeat", "status", "--json"],
-        "heartbeat check --dry-run": ["{bin}/heartbeat", "check", "--dry-run", "--json"],
+def import_costs(bench: Bench, runs: int) -> list[Imports]:
+    """Per command and variant: median wall time, and one ``-X importtime`` run's modules."""
+    commands: dict[str, tuple[list[str], str, tuple[str, ...]]] = {
+        "import heartbeat.cli": (
+            ["{python}", "-c", "import heartbeat.cli"],
+            "n1",
+            STARTUP_FORBIDDEN,
+        ),
+        "heartbeat --help": (["{heartbeat}", "--help"], "n1", STARTUP_FORBIDDEN),
+        # status says whether cron keeps the schedule: heartbeat.cron (and croniter) are its own
+        "heartbeat status": (["{heartbeat}", "status", "--json"], "n1", STATUS_FORBIDDEN),
+        "heartbeat check --quiet": (["{heartbeat}", "check", "--quiet"], "n1", QUIET_FORBIDDEN),
     }
-    out: dict[str, list[Imports]] = {name: [] for name, _ in venvs}
-    for what, template in commands.items():
-        argvs = {name: [a.format(bin=folder) for a in template] for name, folder in venvs}
-        times: dict[str, list[float]] = {name: [] for name, _ in venvs}
-        for _ in range(IMPORT_RUNS):
-            for name, argv in argvs.items():
-                times[name].append(run(argv, env, bench.root).seconds * 1000)
-        for name, argv in argvs.items():
-            traced = run(argv, {**env, "PYTHONPROFILEIMPORTTIME": "1"}, bench.root)
-            total, modules, packages = parse_importtime(traced.stderr)
-            median = statistics.median(times[name])
-            out[name].append(Imports(what, median, total, modules, packages))
+    out = []
+    for what, (template, cell, forbidden) in commands.items():
+        argvs = {
+            v.name: [a.format(python=v.python, heartbeat=v.heartbeat) for a in template]
+            for v in bench.variants
+        }
+        times: dict[str, list[float]] = {v.name: [] for v in bench.variants}
+        for variant in bench.variants:
+            run(argvs[variant.name], bench.env(variant, cell), bench.root)  # the .pyc files
+        for _ in range(runs):
+            for variant in bench.variants:
+                result = run(argvs[variant.name], bench.env(variant, cell), bench.root)
+                times[variant.name].append(result.seconds * 1000)
+        for variant in bench.variants:
+            env = {**bench.env(variant, cell), "PYTHONPROFILEIMPORTTIME": "1"}
+            traced = run(argvs[variant.name], env, bench.root)
+            total, modules, packages, largest = parse_importtime(traced.stderr)
+            firsts = {m.split(".")[0] for m in modules}
+            bad = [m for m in forbidden if m in modules or m in firsts]
+            out.append(
+                Imports(
+                    what,
+                    variant.name,
+                    median(times[variant.name]),
+                    total,
+                    modules,
+                    packages,
+                    largest,
+                    bad,
+                )
+            )
     return out
 
 
@@ -626,19 +942,9 @@ def import_costs(
 
 
 def versions(python: pathlib.Path) -> dict[str, str]:
-    names = (
-        "heartbeat",
-        "typer",
-        "libtmux",
-        "pendulum",
-        "croniter",
-        "python-frontmatter",
-        "markdown-it-py",
-        "rich",
-        "pydantic",
-    )
+    names = ("heartbeat", "typer", "libtmux", "pendulum", "croniter", "markdown-it-py", "rich")
     code = (
-        "import importlib.metadata as m, json, sys\n"
+        "import importlib.metadata as m, json\n"
         "out = {}\n"
         f"for n in {names!r}:\n"
         "    try: out[n] = m.version(n)\n"
@@ -655,6 +961,9 @@ def machine(real_tmux: str) -> list[tuple[str, str]]:
         for line in pathlib.Path("/proc/meminfo").read_text().splitlines():
             if line.startswith("MemTotal:"):
                 memory = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+    load = "?"
+    with contextlib.suppress(OSError):
+        load = " ".join(pathlib.Path("/proc/loadavg").read_text().split()[:3])
     tmux = subprocess.run([real_tmux, "-V"], capture_output=True, text=True).stdout.strip()
     grep = subprocess.run(["grep", "--version"], capture_output=True, text=True).stdout
     return [
@@ -662,18 +971,19 @@ def machine(real_tmux: str) -> list[tuple[str, str]]:
         ("machine", f"{platform.system()} {platform.release()} {platform.machine()}"),
         ("nproc", str(os.cpu_count())),
         ("memory", memory),
+        ("load average at the end (1, 5, 15 min)", load),
         ("python", platform.python_version()),
         ("tmux", tmux),
         ("grep", grep.splitlines()[0] if grep else "?"),
     ]
 
 
-def fmt_bytes(count: int) -> str:
+def fmt_bytes(count: float) -> str:
     if count >= MIB:
         return f"{count / MIB:.1f} MiB"
     if count >= KIB:
         return f"{count / KIB:.1f} KiB"
-    return f"{count} B"
+    return f"{count:.0f} B"
 
 
 def table(rows: Sequence[Sequence[str]]) -> list[str]:
@@ -687,182 +997,286 @@ def table(rows: Sequence[Sequence[str]]) -> list[str]:
     return lines
 
 
-def main_table(rows: Sequence[Row]) -> list[str]:
-    head = [
-        "N",
-        "log",
-        "check ms (median)",
-        "naive ms (median, runs)",
-        "naive/check",
-        "tmux calls: check",
-        "tmux calls: naive",
-        "log read / new bytes (largest read)",
-        "peak RSS check",
-        "peak RSS naive",
-    ]
+@dataclasses.dataclass
+class Results:
+    variants: list[str]
+    ns: list[int]
+    labels: list[str]
+    sizes: list[int]
+    floor: Paired
+    naive: list[NaiveRow]
+    fresh: Paired
+    notes: Paired
+    scans: list[tuple[str, str, float]]
+    imports: list[Imports]
+    facts: list[tuple[str, str]]
+    remarks: list[str]
+    seconds: float = 0.0
+
+
+def floor_table(r: Results) -> list[str]:
+    head = ["N", "floor ms"]
+    for v in r.variants:
+        head += [f"check ms ({v})", f"check / floor ({v})", f"check(N) / check(1) ({v})"]
     body = [head]
-    for r in rows:
-        worst = max(range(len(r.bytes_read)), key=lambda i: r.bytes_read[i])
+    for n in r.ns:
+        row = [str(n), f"{r.floor.median(f'floor {n}'):.0f}"]
+        for v in r.variants:
+            row += [
+                f"{r.floor.median(f'{v} {n}'):.0f} (cpu {r.floor.median(f'{v} cpu {n}'):.0f})",
+                f"{r.floor.ratio(f'{v} {n}', f'floor {n}'):.2f}x",
+                f"{r.floor.ratio(f'{v} {n}', f'{v} {r.ns[0]}'):.2f}",
+            ]
+        body.append(row)
+    return table(body)
+
+
+def naive_table(r: Results) -> list[str]:
+    head = ["N", "log", "naive ms (runs)"]
+    for v in r.variants:
+        head += [f"check ms ({v})", f"naive / check ({v})", f"tmux calls ({v})", f"log read ({v})"]
+    head += ["naive tmux calls", "new bytes"]
+    body = [head]
+    for row in r.naive:
+        line = [str(row.n), row.label, f"{median(row.naive_ms):.0f} ({len(row.naive_ms)})"]
+        for v in r.variants:
+            check = median(row.check.get(v, []))
+            line += [
+                f"{check:.0f}",
+                f"{median(row.naive_ms) / check:.1f}x",
+                str(row.calls.get(v, "-")),
+                fmt_bytes(row.bytes_read.get(v, 0)),
+            ]
+        line += [str(row.naive_calls), fmt_bytes(row.new_bytes)]
+        body.append(line)
+    return table(body)
+
+
+def fresh_table(r: Results) -> list[str]:
+    body = [
+        [
+            "command",
+            "variant",
+            *[f"ms, {label} log" for label in r.labels],
+            *[f"log read, {label}" for label in r.labels],
+            "1 GiB / 1 MiB",
+        ]
+    ]
+    for v in r.variants:
+        for what in ("status", "dry-run"):
+            keys = [f"{v} {what} {label}" for label in r.labels]
+            ratio = r.fresh.ratio(keys[-1], keys[0]) if len(keys) > 1 else float("nan")
+            body.append(
+                [
+                    "status" if what == "status" else "check --dry-run",
+                    v,
+                    *[f"{r.fresh.median(k):.0f}" for k in keys],
+                    *[fmt_bytes(r.fresh.median(f"read {k}")) for k in keys],
+                    f"{ratio:.2f}" if len(keys) > 1 else "-",
+                ]
+            )
+    return table(body)
+
+
+def notes_table(r: Results) -> list[str]:
+    body = [
+        [
+            "note lines",
+            *[f"check ms ({v})" for v in r.variants],
+            *[f"/ {r.sizes[0]} lines ({v})" for v in r.variants],
+        ]
+    ]
+    for lines in r.sizes:
         body.append(
             [
-                str(r.n),
-                r.label,
-                f"{r.check_median:.0f}",
-                f"{r.naive_median:.0f} ({len(r.naive_ms)})",
-                f"{r.naive_median / r.check_median:.1f}x",
-                f"{r.check_calls} (self {r.check_calls_json})",
-                str(r.naive_calls),
-                f"{fmt_bytes(r.bytes_read[worst])} / {fmt_bytes(r.new_bytes[worst])}",
-                f"{r.check_rss / 1024:.0f} MiB",
-                f"{r.naive_rss / 1024:.0f} MiB",
+                f"{lines:,}",
+                *[f"{r.notes.median(f'{v} {lines}'):.0f}" for v in r.variants],
+                *[f"{r.notes.ratio(f'{v} {lines}', f'{v} {r.sizes[0]}'):.2f}" for v in r.variants],
             ]
         )
     return table(body)
 
 
-def targets(rows: Sequence[Row], ns: Sequence[int]) -> list[tuple[str, str, str, bool | None]]:
-    """(target, measured, bound, met) for each number of issue 6."""
-    out: list[tuple[str, str, str, bool | None]] = []
-    worst_calls = max(r.check_calls for r in rows)
-    out.append(("tmux calls per check, any N", str(worst_calls), "<= 3", worst_calls <= 3))
-    excess = max(b - n for r in rows for b, n in zip(r.bytes_read, r.new_bytes, strict=True))
-    out.append(
-        (
-            "log bytes read beyond the new bytes, any size",
-            fmt_bytes(max(excess, 0)),
-            "<= 64 KiB",
-            all(r.bytes_ok for r in rows),
-        )
-    )
-    by = {(r.n, r.label): r for r in rows}
-    low, high = min(ns), max(ns)
-    for label in dict.fromkeys(r.label for r in rows):
-        if (low, label) in by and (high, label) in by:
-            ratio = by[high, label].check_median / by[low, label].check_median
-            out.append(
-                (
-                    f"check(N={high}) / check(N={low}), {label} log",
-                    f"{ratio:.2f}",
-                    "<= 1.3",
-                    ratio <= 1.3,
-                )
-            )
-    big = by.get((high, "1 GiB"))
-    if big is not None:
-        ratio = big.naive_median / big.check_median
-        out.append((f"naive / check at N={high}, 1 GiB log", f"{ratio:.0f}", ">= 10", ratio >= 10))
-    else:
-        out.append((f"naive / check at N={high}, 1 GiB log", "skipped", ">= 10", None))
-    return out
-
-
-def imports_table(results: Sequence[Imports], venv: str) -> list[list[str]]:
+def imports_table(r: Results) -> list[str]:
     body = [
         [
             "command",
-            "venv",
-            f"wall ms (median of {IMPORT_RUNS})",
+            "variant",
+            "wall ms (median)",
             "imports ms",
             "third-party packages (ms)",
             "forbidden imported",
         ]
     ]
-    for r in results:
-        heavy = sorted(r.packages.items(), key=lambda kv: -kv[1])
+    for i in r.imports:
+        heavy = sorted(i.packages.items(), key=lambda kv: -kv[1])
         body.append(
             [
-                r.what,
-                venv,
-                f"{r.median_ms:.0f}" if r.median_ms is not None else "-",
-                f"{r.total_import_ms:.0f}",
+                i.what,
+                i.variant,
+                f"{i.median_ms:.0f}",
+                f"{i.total_import_ms:.0f}",
                 ", ".join(f"{k} {v:.0f}" for k, v in heavy if v >= 1) or "-",
-                ", ".join(r.forbidden) or "none",
+                ", ".join(i.forbidden) or "none",
             ]
         )
-    return body
+    return table(body)
 
 
-def compare_lines(imports: dict[str, list[Imports]]) -> list[str]:
-    """One line per other venv: its wall-time difference and the packages only it imports."""
-    if len(imports) < 2:
-        return []
-    (base_name, base), *others = imports.items()
-    lines = [""]
-    for name, results in others:
-        for mine, theirs in zip(base, results, strict=True):
-            if mine.median_ms is None or theirs.median_ms is None:
-                continue
-            extra = sorted(set(theirs.packages) - set(mine.packages))
-            lines.append(
-                f"- {name} against {base_name}, `{mine.what}`: "
-                f"{theirs.median_ms - mine.median_ms:+.0f} ms"
-                + (f" (imports {', '.join(extra)} besides)" if extra else "")
-            )
-    return lines
+def targets(r: Results) -> list[list[str]]:
+    """(target, measured per variant…, bound, met by this checkout)."""
+    out: list[list[str]] = []
+    after = r.variants[0]
 
+    def add(
+        name: str,
+        values: dict[str, float],
+        bound: str,
+        met: Callable[[float], bool],
+        fmt: str = "{:.2f}",
+    ) -> None:
+        shown = [fmt.format(values[v]) if v in values else "-" for v in r.variants]
+        value = values.get(after, float("nan"))
+        out.append([name, *shown, bound, "yes" if met(value) else "NO"])
 
-def render(
-    rows: Sequence[Row],
-    ns: Sequence[int],
-    imports: dict[str, list[Imports]],
-    facts: list[tuple[str, str]],
-    notes: list[str],
-    seconds: float,
-) -> str:
-    lines = ["# Benchmark: `heartbeat check` against the naive per-session loop", ""]
-    lines.append(
-        "Written by `python benchmarks/bench_check.py` (see benchmarks/README.md); "
-        f"the whole run took {seconds:.0f} s."
+    low, high = r.ns[0], r.ns[-1]
+    add(
+        f"quiet check / floor at N={low}",
+        {v: r.floor.ratio(f"{v} {low}", f"floor {low}") for v in r.variants},
+        "<= 2.5",
+        lambda x: x <= 2.5,
     )
+    add(
+        f"check(N={high}) / check(N={low})",
+        {v: r.floor.ratio(f"{v} {high}", f"{v} {low}") for v in r.variants},
+        "<= 1.3",
+        lambda x: x <= 1.3,
+    )
+    for row in r.naive:
+        if row.n >= 10:
+            values = {
+                v: median(row.naive_ms) / median(row.check[v]) for v in r.variants if v in row.check
+            }
+            add(
+                f"naive / check at N={row.n}, {row.label} log",
+                values,
+                "> 1",
+                lambda x: x > 1,
+                "{:.1f}",
+            )
+    if len(r.labels) > 1:
+        for what in ("status", "dry-run"):
+            values = {
+                v: r.fresh.ratio(f"{v} {what} {r.labels[-1]}", f"{v} {what} {r.labels[0]}")
+                for v in r.variants
+            }
+            add(
+                f"{what}, fresh {r.labels[-1]} / {r.labels[0]} log",
+                values,
+                "<= 1.1",
+                lambda x: x <= 1.1,
+            )
+    scan = next((x for x in r.scans if x[0].startswith("scan_bytes")), None)
+    if scan:
+        out.append(
+            [
+                "signature scan MB/s (the log, as a check reads it)",
+                f"{scan[2]:.0f}",
+                *["-"] * (len(r.variants) - 1),
+                ">= 100",
+                "yes" if scan[2] >= 100 else "NO",
+            ]
+        )
+    big, small = r.sizes[-1], r.sizes[0]
+    add(
+        f"check, {big:,}-line / {small}-line unchanged note",
+        {v: r.notes.ratio(f"{v} {big}", f"{v} {small}") for v in r.variants},
+        "<= 1.2",
+        lambda x: x <= 1.2,
+    )
+    return out
+
+
+def render(r: Results) -> str:
+    lines = ["# Benchmark: what a `heartbeat check` costs", ""]
+    lines.append(
+        "Written by `python benchmarks/bench_check.py` (see the module's docstring); "
+        f"the whole run took {r.seconds:.0f} s. `PYTHONDONTWRITEBYTECODE` was unset for every "
+        "timed process and each command ran once before the timings (every start reads .pyc "
+        "files). "
+        "The machine is shared: other processes (other test suites) may have been running, so "
+        "times are medians and ratios are medians of run-by-run ratios from the same rounds."
+    )
+    if len(r.variants) > 1:
+        lines.append("")
+        lines.append(
+            f"Variants: `{r.variants[0]}` is this checkout; `{r.variants[1]}` the baseline "
+            "(`--baseline`)."
+        )
     lines += ["", "## Machine", ""]
-    lines += table([["", ""], *[[k, v] for k, v in facts]])
-    lines += ["", "## Check against the naive loop", ""]
-    lines += main_table(rows)
+    lines += table([["", ""], *[[k, v] for k, v in r.facts]])
+    lines += ["", "## Targets (issue 15)", ""]
+    lines += table([["target", *r.variants, "bound", "met"], *targets(r)])
+    lines += ["", "## 1. Quiet check against the Python floor", ""]
+    lines += floor_table(r)
     lines += [
         "",
-        f"{max(ns)} stand-in agents print throughout; the note lists the first N of them. "
-        f"check: the installed `heartbeat check --dry-run --json`, {len(rows[0].check_ms)} runs "
-        "each (all cells interleaved run by run), after a real check saved the log offset; "
-        f"{APPEND_LINES} lines appended before "
-        "each run (a dry run saves no state, so the new bytes accumulate over the runs). "
+        "check: the installed `heartbeat check --quiet`, a real check with its state kept, nothing "
+        "changed since the last one and 50 agents printing; floor: `floor.py` below with the same "
+        "Python, the same two tmux calls (list-panes; one chained capture-pane of the N panes) "
+        f"and the same note. {APPEND_LINES} lines are appended to the 1 MiB codex log before each "
+        "round. cpu: user + system time of the check.",
+    ]
+    lines += ["", "## 2. Quiet check against the naive loop", ""]
+    lines += naive_table(r)
+    lines += [
+        "",
         "naive: `naive.sh` below, per session `tmux has-session`, `tmux capture-pane -p -S -200`, "
-        "`grep -E` over the whole codex log. tmux calls counted by a wrapper `tmux` on PATH "
-        "(`self`: the check's own count in its JSON). Peak RSS: the largest of the runs, "
-        + (
-            "GNU time's `%M`."
-            if GNU_TIME
-            else "`ru_maxrss` from `wait4` (it includes this benchmark's own RSS at fork)."
-        ),
-        "",
-        "## Targets (issue 6)",
-        "",
+        "`grep -E` over the whole codex log; fewer runs when one is long. tmux calls counted by a "
+        "wrapper `tmux` first on PATH; log read: `log_bytes_read` of a `check --json` after "
+        f"{APPEND_LINES} new lines (new bytes).",
     ]
-    body = [["target", "measured", "bound", "met"]]
-    for name, measured, bound, met in targets(rows, ns):
-        body.append([name, measured, bound, "skipped" if met is None else ("yes" if met else "NO")])
-    lines += table(body)
-    lines += ["", "## Import cost", ""]
-    merged: list[list[str]] = []
-    for venv, results in imports.items():
-        merged += imports_table(results, venv)[0 if not merged else 1 :]
-    lines += table(merged)
+    lines += ["", "## 3. status and check --dry-run with a fresh log", ""]
+    lines += fresh_table(r)
     lines += [
         "",
-        f"forbidden on the `--help`/`status` path: {', '.join(FORBIDDEN)}. "
+        f"The note lists {FRESH_N} sessions; the state folder is empty for each run (no offset "
+        "kept, as after an install, or for every status and dry run). The logs hold "
+        f"{fmt_bytes(PER_HOUR)} "
+        "an hour up to the last hour, and what the benchmark appended since.",
+    ]
+    lines += ["", "## 4. Note size", ""]
+    lines += notes_table(r)
+    lines += [
+        "",
+        f"A quiet check of {NOTE_N} session whose note (unchanged since the last check) holds that "
+        "many lines: the Active section, then the day's sections of prose and lists.",
+    ]
+    lines += ["", "## 5. Signature scan", ""]
+    lines += table([["scan", "over", "MB/s"], *[[a, b, f"{c:.0f}"] for a, b, c in r.scans]])
+    lines += ["", "## 6. Start-up imports", ""]
+    lines += imports_table(r)
+    for i in r.imports:
+        if i.what == "heartbeat check --quiet":
+            lines += [
+                "",
+                f"Largest top-level imports of `heartbeat check --quiet` ({i.variant}), "
+                "cumulative ms under `-X importtime`:",
+                "",
+            ]
+            lines.append(", ".join(f"{name} {ms:.0f}" for name, ms in i.largest[:14]))
+    lines += [
+        "",
+        f"forbidden: for `check --quiet` {', '.join(QUIET_FORBIDDEN)}; for `status` "
+        f"{', '.join(STATUS_FORBIDDEN)} (it reads the crontab on purpose: heartbeat.cron, and "
+        f"croniter when an entry is installed); for the others {', '.join(STARTUP_FORBIDDEN)}. "
         "`imports ms` is the sum of `-X importtime`'s top-level cumulative times (import "
-        "profiling itself inflates it); third-party packages are those not in the standard "
-        "library.",
+        "profiling itself inflates it).",
     ]
-    lines += [
-        "",
-        "`heartbeat status` imports `heartbeat.cron` on purpose: it says whether cron keeps the "
-        "schedule (DESIGN §7), which reads the crontab (and imports croniter only when a "
-        "heartbeat entry is installed).",
-    ]
-    lines += compare_lines(imports)
-    if notes:
+    if r.remarks:
         lines += ["", "## Notes", ""]
-        lines += [f"- {note}" for note in notes]
+        lines += [f"- {remark}" for remark in r.remarks]
+    lines += ["", "## The floor", "", "```python", FLOOR.rstrip(), "```"]
     lines += ["", "## The naive loop", "", "```sh", NAIVE_LOOP.rstrip(), "```", ""]
     lines.append(f"with `NAIVE_PATTERN='{NAIVE_PATTERN}'`.")
     return "\n".join(lines) + "\n"
@@ -871,42 +1285,24 @@ def render(
 # ------------------------------------------------------------------------------ main
 
 
-def find_heartbeat(python: pathlib.Path) -> pathlib.Path:
-    beside = python.parent / "heartbeat"
-    if beside.exists():
-        return beside
-    found = shutil.which("heartbeat")
-    if not found:
-        raise SystemExit(
-            "the `heartbeat` console script is not installed: pip install -e '.[test]'"
-        )
-    return pathlib.Path(found)
-
-
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--quick", action="store_true", help="1 MiB log only, 5 runs: a quick look")
     parser.add_argument("--ns", default="1,10,50", help="session counts (default 1,10,50)")
     parser.add_argument(
-        "--sizes", default="1MiB,1GiB", help="codex log sizes: 1MiB,1GiB (default both)"
-    )
-    parser.add_argument(
-        "--runs",
-        type=int,
-        default=9,
-        help="timed checks per cell (default 9; issue 6 asks for at least 5)",
+        "--runs", type=int, default=None, help="timed runs per cell (default 9; --quick 5)"
     )
     parser.add_argument(
         "--naive-budget",
         type=float,
         default=45.0,
-        help="seconds of naive-loop runs per cell before stopping short of --runs (default 45)",
+        help="seconds of naive-loop runs per cell before stopping short (default 45; one at least)",
     )
     parser.add_argument(
-        "--compare-venv",
+        "--baseline",
         type=pathlib.Path,
-        action="append",
-        default=[],
-        help="another virtualenv with heartbeat installed (e.g. another typer): import costs too",
+        default=None,
+        help="a virtualenv with another heartbeat installed: timed beside this checkout's",
     )
     parser.add_argument(
         "--out",
@@ -917,80 +1313,78 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def sizes_of(text: str) -> dict[str, int]:
-    known = {"1MiB": ("1 MiB", MIB), "1GiB": ("1 GiB", GIB)}
-    out = {}
-    for word in text.split(","):
-        word = word.strip().replace(" ", "")
-        if word not in known:
-            raise SystemExit(f"--sizes: unknown size {word!r}; use 1MiB and/or 1GiB")
-        label, size = known[word]
-        out[label] = size
-    return out
-
-
-@contextlib.contextmanager
-def world() -> Iterator[Bench]:
-    real = shutil.which("tmux")
-    if not real:
-        raise SystemExit("tmux is not on PATH")
-    python = pathlib.Path(sys.executable)
-    root = pathlib.Path(tempfile.mkdtemp(prefix="hb-bench-", dir="/tmp"))
-    bench = Bench(root, find_heartbeat(python), real)
-    try:
-        bench.setup()
-        yield bench
-    finally:
-        bench.kill()
-        shutil.rmtree(root, ignore_errors=True)
+def find_variants(args: argparse.Namespace) -> list[Variant]:
+    here = pathlib.Path(sys.executable).parent
+    if not (here / "heartbeat").exists():
+        raise SystemExit(
+            "the `heartbeat` console script is not beside this Python: pip install -e '.[test]'"
+        )
+    variants = [Variant("after", here)]
+    if args.baseline is not None:
+        folder = args.baseline / "bin" if (args.baseline / "bin").is_dir() else args.baseline
+        if not (folder / "heartbeat").exists():
+            raise SystemExit(f"--baseline: no heartbeat in {folder}")
+        variants.append(Variant("before", folder))
+    return variants
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     began = time.monotonic()
+    runs = args.runs or (5 if args.quick else 9)
     ns = sorted({int(x) for x in args.ns.split(",")})
-    sizes = sizes_of(args.sizes)
-    notes: list[str] = []
-    rows: list[Row] = []
-    imports: dict[str, list[Imports]] = {}
-    python = pathlib.Path(sys.executable)
-    with world() as bench:
-        print(f"setting up in {bench.root} (heartbeat: {bench.heartbeat})", flush=True)
-        if "1 GiB" in sizes:
-            free = shutil.disk_usage(bench.root).free
-            if free < GIB_FREE_NEEDED:
-                del sizes["1 GiB"]
-                notes.append(
-                    f"the 1 GiB case was skipped: {fmt_bytes(free)} free under {bench.root}, "
-                    "3 GiB needed"
-                )
-                print(f"  {notes[-1]}", flush=True)
-        for label, size in sizes.items():
+    labels = {"1 MiB": MIB} if args.quick else {"1 MiB": MIB, "1 GiB": GIB}
+    sizes = [100, 2_000, 20_000]
+    remarks: list[str] = []
+    with world(find_variants(args)) as bench:
+        print(
+            f"setting up in {bench.root} ({', '.join(v.name for v in bench.variants)})", flush=True
+        )
+        if "1 GiB" in labels and shutil.disk_usage(bench.root).free < GIB_FREE_NEEDED:
+            del labels["1 GiB"]
+            remarks.append(
+                f"the 1 GiB log was skipped: less than {fmt_bytes(GIB_FREE_NEEDED)} free under /tmp"
+            )
+        for label, size in labels.items():
             started = time.monotonic()
             write_log(bench.log(label), size)
             print(f"  wrote {label} of codex log in {time.monotonic() - started:.1f} s", flush=True)
         bench.grow(max(ns))
-        print(f"  {max(ns)} stand-in agents are printing", flush=True)
-        print(f"  {args.runs} checks per cell, interleaved ...", flush=True)
-        rows += measure(bench, ns, list(sizes), args.runs, args.naive_budget)
-        rows.sort(key=lambda r: (r.n, list(sizes).index(r.label)))
-        bench.write_note(min(ns))
-        venvs = [(python.parent.parent.name, bench.heartbeat.parent)]
-        venvs += [(venv.name, venv / "bin") for venv in args.compare_venv]
-        imports = import_costs(bench, venvs)
+        print(f"  {max(ns)} stand-in agents are printing; {runs} runs per cell", flush=True)
+        print("1. quiet check against the floor", flush=True)
+        floor = quiet_vs_floor(bench, ns, runs)
+        print("2. against the naive loop", flush=True)
+        naive = versus_naive(bench, ns, list(labels), runs, args.naive_budget)
+        print("3. fresh logs", flush=True)
+        fresh = fresh_logs(bench, list(labels), runs)
+        print("4. note sizes", flush=True)
+        notes = note_sizes(bench, sizes, runs)
+        print("5. signature scan", flush=True)
+        scans = scan_speed(bench, list(labels)[-1])
+        print("6. imports", flush=True)
+        imports = import_costs(bench, runs)
         facts = machine(bench.real_tmux)
-        for venv_name, path in [
-            (python.parent.parent.name, python),
-            *[(v.name, v / "bin" / "python") for v in args.compare_venv],
-        ]:
+        for variant in bench.variants:
+            found = versions(variant.python)
             facts.append(
-                (
-                    f"packages ({venv_name})",
-                    ", ".join(f"{k} {v}" for k, v in versions(path).items()),
-                )
+                (f"packages ({variant.name})", ", ".join(f"{k} {v}" for k, v in found.items()))
             )
-    seconds = time.monotonic() - began
-    text = render(rows, ns, imports, facts, notes, seconds)
+        results = Results(
+            [v.name for v in bench.variants],
+            ns,
+            list(labels),
+            sizes,
+            floor,
+            naive,
+            fresh,
+            notes,
+            scans,
+            imports,
+            facts,
+            remarks,
+        )
+    results.seconds = time.monotonic() - began
+    text = render(results)
     if str(args.out) != "-":
         args.out.write_text(text)
     print()

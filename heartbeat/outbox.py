@@ -16,11 +16,10 @@ import logging
 import os
 import typing as t
 
-from heartbeat import notify
-
 if t.TYPE_CHECKING:
     import pathlib
 
+    from heartbeat import notify
     from heartbeat.config import Settings
 
 log = logging.getLogger(__name__)
@@ -97,6 +96,11 @@ def _deliver(
     warnings: list[str] = []
     box = _load(state_dir, warnings)
     recent = [s for s in box.sent if 0 <= now_ts - float(s.get("at", 0)) < RATE_WINDOW]
+    if not text and not box.pending:  # the quiet check: nothing to send, no notifier to load
+        _save(state_dir, _Box([], recent), warnings)
+        return Delivery(warnings=warnings)
+    from heartbeat import notify
+
     news = notify.prepare(text) if text else None
     skipped: list[str] = []
     if news is not None and any(s.get("text") == news for s in recent):

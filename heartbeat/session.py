@@ -21,8 +21,6 @@ import memory_schema as ms
 if t.TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
-    import pendulum
-
     from heartbeat.config import Settings
     from heartbeat.profiles import Profile
 
@@ -187,7 +185,7 @@ DATE_RE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}")
 
 def parse_started(
     text: str | None,
-    now: pendulum.DateTime,
+    now: datetime.datetime,
     day: datetime.date | None = None,
     *,
     past: bool = True,
@@ -202,20 +200,23 @@ def parse_started(
         return None
     import pendulum
 
+    from heartbeat.clock import as_pendulum
+
+    here = as_pendulum(now)
     try:
-        parsed = pendulum.parse(text, tz=now.timezone, strict=False, exact=True)
+        parsed = pendulum.parse(text, tz=here.timezone, strict=False, exact=True)
     except (ValueError, TypeError, OverflowError, pendulum.parsing.exceptions.ParserError):
         return None
     if isinstance(parsed, pendulum.DateTime) and DATE_RE.search(text):
         return parsed.timestamp()
     if not isinstance(parsed, pendulum.DateTime | pendulum.Time):
         return None
-    zone = (parsed.tzinfo if isinstance(parsed, pendulum.DateTime) else None) or now.tzinfo
-    base = day or now.date()
+    zone = (parsed.tzinfo if isinstance(parsed, pendulum.DateTime) else None) or here.tzinfo
+    base = day or here.date()
     moment = pendulum.datetime(
         base.year, base.month, base.day, parsed.hour, parsed.minute, parsed.second, tz=zone
     )
-    if past and moment > now:
+    if past and moment > here:
         moment = moment.subtract(days=1)
     return moment.timestamp()
 

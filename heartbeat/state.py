@@ -185,11 +185,21 @@ def _typed(value: object, hint: object) -> bool:
     return isinstance(value, str) if hint is str else False
 
 
+#: Each record class's field types: evaluating them costs more than reading a session.
+_HINTS: dict[type, dict[str, t.Any]] = {}
+
+
+def _hints(cls: type) -> dict[str, t.Any]:
+    if cls not in _HINTS:
+        _HINTS[cls] = t.get_type_hints(cls)
+    return _HINTS[cls]
+
+
 def _record(cls: type[R], value: object, what: str) -> R:
     """A dataclass from a JSON object; TypeError when a field has the wrong type."""
     if not isinstance(value, dict):
         raise TypeError(f"{what} is not an object")
-    hints = t.get_type_hints(cls)
+    hints = _hints(cls)
     fields = {k: v for k, v in value.items() if k in hints}
     for key, item in fields.items():
         if not _typed(item, hints[key]):

@@ -24,8 +24,6 @@ from heartbeat.state import save_state
 if t.TYPE_CHECKING:
     from collections.abc import Callable
 
-    import pendulum
-
     from heartbeat.check.decide import Decision
     from heartbeat.check.observe import Observation
     from heartbeat.config import Settings
@@ -36,7 +34,7 @@ __all__ = ["CheckResult", "SessionReport", "check_lock", "run_check"]
 
 def run_check(
     settings: Settings,
-    now: pendulum.DateTime,
+    now: datetime.datetime,
     *,
     date: datetime.date | None = None,
     dry_run: bool = False,
@@ -70,7 +68,7 @@ def run_check(
         else:
             note = "(dry run: would restart)" if dry_run else "(would restart)"
             outcomes = [act.unacted(o, d, note if d.restart else "") for o, d in pairs]
-        clock = now.format("HH:mm")
+        clock = now.strftime("%H:%M")
         told = [(o, journal.event_text(o, clock)) for o in outcomes]
         seen.result.events = [event for _, event in told if event]
         if writes:
@@ -127,7 +125,7 @@ def _journal(
     seen: Seen,
     outcomes: list[act.Outcome],
     told: list[tuple[act.Outcome, str | None]],
-    now: pendulum.DateTime,
+    now: datetime.datetime,
 ) -> None:
     """Remember, notify the news, write the note, save the state, ping."""
     result, state = seen.result, seen.state
@@ -141,7 +139,7 @@ def _journal(
     delivery = act.notify(settings, message, now.timestamp())
     result.notifications = delivery.notifications
     result.warnings += delivery.warnings
-    clock = now.format("HH:mm")
+    clock = now.strftime("%H:%M")
     events = [event for _, event in told if event]
     events += [f"{clock} {line}" for line in delivery.gave_up]
     result.events = events

@@ -12,17 +12,16 @@ import typing as t
 
 import memory_schema as ms
 from heartbeat import notes
-from heartbeat.check.observe import foreground_busy, observe
+from heartbeat.check.observe import foreground_busy, observe, reads_codex_log, started_at
 from heartbeat.check.result import CheckResult
 from heartbeat.notes import permission_problems
+from heartbeat.signatures import may_match
 from heartbeat.state import LogEvent, State, load_state
 from heartbeat.timefmt import format_duration
 from heartbeat.tmux import Probe, Tmux
 
 if t.TYPE_CHECKING:
     import datetime
-
-    import pendulum
 
     from heartbeat.check.observe import Observation
     from heartbeat.config import Settings
@@ -54,7 +53,7 @@ class Seen:
 
 def gather(
     settings: Settings,
-    now: pendulum.DateTime,
+    now: datetime.datetime,
     day: datetime.date,
     tmux: Tmux | None,
     *,
@@ -109,14 +108,18 @@ def gather(
     )
     result.server, result.server_message = probe.server, probe.message
     seen.server_message = probe.message
-    log_events = _read_log(settings, state, profiles, now.timestamp(), result)
+    since = _since(entries, probe, state, profiles, now)
+    log_events = _read_log(settings, state, profiles, now.timestamp(), result, since)
     if probe.server in {"no_tmux", "error"}:
         result.problems.append(ms.Problem(settings.socket, 0, probe.message))
         result.tmux_calls = seen.tmux.calls
         seen.stop = True
         return seen
     seen.server_down = probe.server in {"no_server", "no_socket"} and bool(entries)
-    running = foreground_busy(probe, [e.name for e in entries])
+    # whether a shell still runs the agent matters only where the hook's line may be shown
+    finish = [s for s in profiles.signatures(None) if s.kind == "finish"]
+    hooked = [e.name for e in entries if may_match(_output(probe, e.name), finish)]
+    running = foreground_busy(probe, hooked)
     for entry in entries:
         memory = state.session(entry.name)
         seen.memories.append(memory)
@@ -124,6 +127,10 @@ def gather(
             observe(entry, probe, running, memory, profiles, log_events, now, settings, os.environ)
         )
     return seen
+
+
+def _output(probe: Probe, name: str) -> str:
+    return "\n".join(probe.output.get(pane.pane_id, "") for pane in probe.session_panes(name))
 
 
 def _watchable(entries: list[ms.Entry], result: CheckResult) -> list[ms.Entry] | None:
@@ -154,15 +161,44 @@ def _watchable(entries: list[ms.Entry], result: CheckResult) -> list[ms.Entry] |
     return entries
 
 
+def _since(
+    entries: list[ms.Entry],
+    probe: Probe,
+    state: State,
+    profiles: Profiles,
+    now: datetime.datetime,
+) -> float:
+    """The earliest time a codex log line can matter: the oldest codex session's start.
+
+    observe keeps a gone session's log lines from a second before it started,
+    or from the last hour when its start is not known; the hour also bounds a
+    check that watches no codex session.
+    """
+    ts = now.timestamp()
+    starts = []
+    for entry in entries:
+        if reads_codex_log(entry, profiles):
+            panes = probe.session_panes(entry.name) if probe.server == "running" else []
+            started = started_at(entry, panes, state.session(entry.name), now)
+            starts.append(started - 1 if started is not None else ts - 3600)
+    return min(starts, default=ts - 3600)
+
+
 def _read_log(
-    settings: Settings, state: State, profiles: Profiles, ts: float, result: CheckResult
+    settings: Settings,
+    state: State,
+    profiles: Profiles,
+    ts: float,
+    result: CheckResult,
+    since: float,
 ) -> list[tuple[float, str, str]]:
     """New auth and rate lines of the global codex log, kept in the state for later checks."""
     from heartbeat.logscan import read_new
 
     codex = profiles.named("codex")
     signatures = profiles.signatures(codex) if codex else ()
-    log_read = read_new(settings.codex_log, state, signatures, ts, settings.log_bytes_per_check)
+    cap = settings.log_bytes_per_check
+    log_read = read_new(settings.codex_log, state, signatures, ts, cap, since)
     result.log_bytes_read = log_read.bytes_read
     if log_read.error:
         result.warnings.append(log_read.error)

@@ -15,7 +15,6 @@ import re
 import typing as t
 
 import memory_schema as ms
-from heartbeat import records
 from heartbeat.processes import SHELLS, busy
 from heartbeat.profiles import rewrite
 from heartbeat.session import TAIL_PROGRAM, parse_started, ralph_command, shell_command
@@ -25,8 +24,7 @@ from heartbeat.words import PaneState
 if t.TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-    import pendulum
-
+    from heartbeat import records
     from heartbeat.config import Settings
     from heartbeat.profiles import Profile, Profiles
     from heartbeat.state import SessionState
@@ -132,7 +130,7 @@ def observe(
     memory: SessionState,
     profiles: Profiles,
     log_events: Sequence[tuple[float, str, str]],
-    now: pendulum.DateTime,
+    now: datetime.datetime,
     settings: Settings,
     env: Mapping[str, str],
 ) -> Observation:
@@ -158,14 +156,12 @@ def observe(
         "rewritten": fixed if used else None,
         "rejected_flag": (used[0].flag, used[0].replacement, used[0].removed_in) if used else None,
     }
-    started = panes[0].created if panes else None
-    if started is None:
-        started = memory.restarted_at or parse_started(entry.started, now, ms.note_date(entry.file))
+    started = started_at(entry, panes, memory, now)
     base["started_at"] = started
     base["age"] = max(0.0, ts - started) if started is not None else None
     if not panes:
         sid = memory.agent_session
-        found = records.read(agent.records if agent else None, home, sid)
+        found = _records(agent, home, sid)
         if found is not None:
             base.update(record_limit=found.limit, record_reset=found.reset)
         return Observation(
@@ -188,7 +184,7 @@ def observe(
     prompt = next((m.line for m in voice if m.kind == "prompt" and m.line == last), None)
     sid = _session_id(agent or profile, command, output) or memory.agent_session
     if exited and code != 0:
-        found = records.read(agent.records if agent else None, home, sid)
+        found = _records(agent, home, sid)
         if found is not None:
             base.update(record_limit=found.limit, record_reset=found.reset)
     observation = Observation(
@@ -230,6 +226,31 @@ def observe(
     return observation
 
 
+def _records(agent: Profile | None, home: str | None, sid: str | None) -> records.Record | None:
+    """A limit the agent recorded in its own files (only a gone or failed session is read)."""
+    from heartbeat import records
+
+    return records.read(agent.records if agent else None, home, sid)
+
+
+def started_at(
+    entry: ms.Entry, panes: Sequence[Pane], memory: SessionState, now: datetime.datetime
+) -> float | None:
+    """When the session started: its pane, else its last restart, else the note's word."""
+    started = panes[0].created if panes else None
+    if started is None:
+        started = memory.restarted_at or parse_started(entry.started, now, ms.note_date(entry.file))
+    return started
+
+
+def reads_codex_log(entry: ms.Entry, profiles: Profiles) -> bool:
+    """Whether the global codex log can explain this session's failure (its agent is codex)."""
+    command = shell_command(entry)
+    profile = profiles.recognise(command)
+    agent = (profiles.engine(profile, command) or profile) if profile else None
+    return agent is not None and agent.reads_codex_log
+
+
 def _session_id(profile: Profile | None, command: str, output: Sequence[str]) -> str | None:
     """The agent's session id: given in the command (``--session-id``), else its banner."""
     if profile is None:
@@ -264,7 +285,7 @@ def _last_index(lines: list[str], wanted: str) -> int:
     return len(lines)
 
 
-def _paused(entry: ms.Entry, now: pendulum.DateTime) -> bool:
+def _paused(entry: ms.Entry, now: datetime.datetime) -> bool:
     if entry.status != "paused":
         return False
     until = (
@@ -276,7 +297,7 @@ def _paused(entry: ms.Entry, now: pendulum.DateTime) -> bool:
 
 
 def _reset(
-    voice: Sequence[Match], profile: Profile | None, now: pendulum.DateTime
+    voice: Sequence[Match], profile: Profile | None, now: datetime.datetime
 ) -> datetime.datetime | None:
     """The reset a rate-limit line states, read in the zone the agent printed it in."""
     for match in reversed(voice):

@@ -1,38 +1,36 @@
-"""The typer command line: a thin shell over the core functions.
+"""The command line: a thin shell over the core functions.
 
-Sub-commands import their core modules when they run, so ``--help`` and
-``status`` do not pay for what only a restart, cron or verification needs.
+``main`` runs `heartbeat check` (what cron runs every minute) without building
+the typer application (``heartbeat.cli.run.fast_main``); every other command
+line, ``--help`` included, goes to typer (``heartbeat.cli.commands.app``).
 """
 
 from __future__ import annotations
 
-import typer
+import sys
+import typing as t
 
-import heartbeat.cli.misc as misc
-from heartbeat.cli import check, cron, notes, schedule
-
-app = typer.Typer(
-    name="heartbeat",
-    help="Keeps long-running AI coding agents in tmux alive and honest, from cron.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-app.command("check")(check.check_command)
-app.command("status")(check.status_command)
-app.command("verify")(check.verify_command)
-app.add_typer(notes.app, name="notes")
-app.add_typer(cron.app, name="cron")
-app.add_typer(schedule.app, name="schedule")
-app.command("launch")(misc.launch_command)
-app.command("doctor")(misc.doctor_command)
-app.command("demo")(misc.demo_command)
-app.add_typer(misc.config_app, name="config")
+if t.TYPE_CHECKING:
+    import typer
 
 
 def main() -> None:
     """Console-script entry point (`heartbeat`, `python -m heartbeat`)."""
-    from heartbeat.cli.common import setup_logging
+    from heartbeat.cli.run import fast_main, setup_logging
+
+    code = fast_main(sys.argv[1:])
+    if code is not None:
+        sys.exit(code)
+    from heartbeat.cli.commands import app
 
     setup_logging()
     app()
+
+
+def __getattr__(name: str) -> typer.Typer:
+    """``heartbeat.cli.app``: the typer application, built when first asked for."""
+    if name == "app":
+        from heartbeat.cli.commands import app
+
+        return app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

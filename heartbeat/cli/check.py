@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import typing as t
 
 import typer
@@ -29,29 +28,18 @@ def check_command(
     state_dir: common.StateDirOption = None,
 ) -> None:
     """One pass: read the notes, probe every session, act, write back and notify."""
-    from heartbeat.check import run_check
+    from heartbeat.cli import run
 
     cfg = common.settings(notes_dir=notes_dir, socket=socket, state_dir=state_dir)
-    if not dry_run:
-        common.setup_logging(cfg.state_dir)
-    result = run_check(
+    code = run.check(
         cfg,
-        common.now(cfg),
-        date=common.parse_date(date, cfg) if date else None,
+        common.parse_date(date, cfg) if date else None,
         dry_run=dry_run,
+        json_output=json_output,
         no_restart=no_restart,
+        quiet=quiet,
     )
-    if quiet and not json_output:
-        from heartbeat.report import render_changes
-
-        text = render_changes(result)
-        # under an OpenClaw automation (`schedule install --via openclaw`): NO_REPLY is
-        # suppressed, and a non-zero exit counts as a failed run, so news exits 0
-        no_reply = os.environ.get("HEARTBEAT_NO_REPLY", "") not in {"", "0"}
-        if text or no_reply:
-            typer.echo(text or "NO_REPLY")
-        raise typer.Exit(code=0 if no_reply else result.exit_code)
-    _emit(result, json_output, status=False)
+    raise typer.Exit(code=code)
 
 
 @common.handle_errors

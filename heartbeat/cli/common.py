@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import datetime
 import functools
-import json
 import pathlib
-import sys
 import typing as t
 
 import typer
 
+from heartbeat.cli.run import emit_json as emit_json
+from heartbeat.cli.run import settings as settings
+from heartbeat.cli.run import setup_logging as setup_logging
 from heartbeat.errors import ExitCode, HeartbeatError
 
 if t.TYPE_CHECKING:
@@ -69,52 +70,6 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-def settings(
-    notes_dir: pathlib.Path | None = None,
-    socket: pathlib.Path | None = None,
-    state_dir: pathlib.Path | None = None,
-) -> Settings:
-    from heartbeat.config import load_settings
-
-    return load_settings({"notes_dir": notes_dir, "socket": socket, "state_dir": state_dir})
-
-
-def setup_logging(state_dir: pathlib.Path | None = None) -> None:
-    """Configure logging once: warnings to stderr; a rotating debug log in the state folder.
-
-    The debug log (``heartbeat.log``, 1 MiB × 3) is for post-mortems of cron runs;
-    a state folder that cannot be written only loses that log.
-    """
-    import logging
-    import logging.handlers
-
-    # a debug log that cannot be written must not print tracebacks that cron mails
-    logging.raiseExceptions = False
-    root = logging.getLogger()
-    if not any(getattr(h, "_heartbeat", False) for h in root.handlers):
-        stderr = logging.StreamHandler()
-        stderr.setLevel(logging.WARNING)
-        stderr.setFormatter(logging.Formatter("heartbeat: %(message)s"))
-        stderr._heartbeat = True  # type: ignore[attr-defined]
-        root.addHandler(stderr)
-        root.setLevel(logging.WARNING)  # libraries (markdown_it logs every block rule) stay quiet
-        for own in ("heartbeat", "memory_schema"):
-            logging.getLogger(own).setLevel(logging.DEBUG)
-    if state_dir is None or any(getattr(h, "_heartbeat_file", False) for h in root.handlers):
-        return
-    try:
-        state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        handler = logging.handlers.RotatingFileHandler(
-            state_dir / "heartbeat.log", maxBytes=1 << 20, backupCount=3, encoding="utf-8"
-        )
-    except OSError:
-        return
-    handler.setLevel(logging.DEBUG)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler._heartbeat_file = True  # type: ignore[attr-defined]
-    root.addHandler(handler)
-
-
 def now(settings: Settings) -> pendulum.DateTime:
     """The current time in the configured timezone (the one clock of the CLI)."""
     import pendulum
@@ -133,10 +88,6 @@ def parse_date(value: str | None, settings: Settings) -> datetime.date:
         raise typer.BadParameter(
             f"{value!r} is not a date; write it as YYYY-MM-DD", param_hint="--date"
         ) from None
-
-
-def emit_json(data: object) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
 
 
 def self_watch_line(settings: Settings, now: pendulum.DateTime) -> str | None:

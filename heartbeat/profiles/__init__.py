@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import importlib.resources
 import os
+import pathlib
 import re
 import typing as t
 
@@ -89,7 +89,7 @@ class Profile:
         return f"{self.name}:{folder}" if folder else None
 
 
-def _profile(raw: Mapping[str, t.Any], where: str) -> Profile:
+def _profile(raw: Mapping[str, t.Any], where: str, *, check: bool = True) -> Profile:
     name = raw.get("name")
     if not isinstance(name, str) or not name:
         raise ConfigError(f"{where}: a profile needs a string 'name'")
@@ -97,7 +97,8 @@ def _profile(raw: Mapping[str, t.Any], where: str) -> Profile:
     if not isinstance(commands, list) or not all(isinstance(c, str) for c in commands):
         raise ConfigError(f"{where}: profile {name!r}: commands must be a list of strings")
     signatures = tuple(
-        compile_signature(s, f"{where}: profile {name!r}") for s in raw.get("signature", [])
+        compile_signature(s, f"{where}: profile {name!r}", check=check)
+        for s in raw.get("signature", [])
     )
     exit_codes: dict[int, str] = {}
     for code, kind in (raw.get("exit_codes") or {}).items():
@@ -137,9 +138,10 @@ def _profile(raw: Mapping[str, t.Any], where: str) -> Profile:
 def _read(stem: str) -> Profile:
     import tomllib
 
-    folder = importlib.resources.files("heartbeat.profiles")
-    data = tomllib.loads(folder.joinpath(f"{stem}.toml").read_text("utf-8"))
-    return _profile(data, f"heartbeat/profiles/{stem}.toml")
+    # beside this module (the package is installed as files; importlib.resources costs more)
+    data = tomllib.loads(pathlib.Path(__file__).with_name(f"{stem}.toml").read_text("utf-8"))
+    # the shipped patterns are tested; each is compiled when a line first needs it
+    return _profile(data, f"heartbeat/profiles/{stem}.toml", check=False)
 
 
 @functools.cache
@@ -232,7 +234,13 @@ _PREFIXES = frozenset({"env", "exec", "nohup", "npx", "command", "time", "nice",
 
 def command_words(command: str) -> list[str]:
     """The program name of each simple command in a shell command line (quotes respected)."""
-    return [command[start:end].strip("'\"") for start, end in _programs(command)]
+    return list(_command_words(command))
+
+
+@functools.lru_cache(maxsize=1024)
+def _command_words(command: str) -> tuple[str, ...]:
+    # a check asks for each session's command a few times (agent, account, codex log)
+    return tuple(command[start:end].strip("'\"") for start, end in _programs(command))
 
 
 def _programs(command: str) -> list[tuple[int, int]]:
@@ -250,6 +258,11 @@ def _programs(command: str) -> list[tuple[int, int]]:
 
 def _simple_commands(command: str) -> list[list[tuple[int, int]]]:
     """*command*'s words as spans, grouped by simple command (cut at ``;``, ``&&``, ``|`` …)."""
+    return [list(group) for group in _split(command)]
+
+
+@functools.lru_cache(maxsize=1024)
+def _split(command: str) -> tuple[tuple[tuple[int, int], ...], ...]:
     groups: list[list[tuple[int, int]]] = [[]]
     quote = ""
     start: int | None = None
@@ -277,7 +290,7 @@ def _simple_commands(command: str) -> list[list[tuple[int, int]]]:
         index += step
     if start is not None:
         groups[-1].append((start, len(command)))
-    return [g for g in groups if g]
+    return tuple(tuple(g) for g in groups if g)
 
 
 def agent_words(command: str, profile: Profile) -> list[tuple[int, int]] | None:

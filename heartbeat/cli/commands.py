@@ -1,0 +1,30 @@
+"""The typer application: every command, their options and their help.
+
+Sub-commands import their core modules when they run, so ``--help`` and
+``status`` do not pay for what only a restart, cron or verification needs.
+"""
+
+from __future__ import annotations
+
+import typer
+
+import heartbeat.cli.misc as misc
+from heartbeat.cli import check, cron, notes, schedule
+
+app = typer.Typer(
+    name="heartbeat",
+    help="Keeps long-running AI coding agents in tmux alive and honest, from cron.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("check")(check.check_command)
+app.command("status")(check.status_command)
+app.command("verify")(check.verify_command)
+app.add_typer(notes.app, name="notes")
+app.add_typer(cron.app, name="cron")
+app.add_typer(schedule.app, name="schedule")
+app.command("launch")(misc.launch_command)
+app.command("doctor")(misc.doctor_command)
+app.command("demo")(misc.demo_command)
+app.add_typer(misc.config_app, name="config")
