@@ -36,7 +36,7 @@ TYPER_PATH = (
     "setup_logging()\n"
     "app(prog_name='heartbeat')\n"
 )
-WORK = "codex exec --full-auto 'scenario:work-forever {name}'"
+WORK = "codex exec -s workspace-write 'scenario:work-forever {name}'"
 CLOCK = re.compile(r"\b\d\d:\d\d\b|\d{4}-\d\d-\d\dT[\d:.]+[+-]\d\d:\d\d|\b\d+[smhd]\b")
 
 
