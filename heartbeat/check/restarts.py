@@ -116,7 +116,7 @@ def budget(
     *,
     ralph: bool = False,
 ) -> Decision:
-    s, memory, ts, name = case.settings, case.memory, now.timestamp(), case.obs.entry.name
+    s, memory, ts = case.settings, case.memory, now.timestamp()
     if case.obs.account in tally.auth_accounts:
         detail = "held: another session on the same account shows refused credentials"
         return base(case, diagnosis, now, action=Action.BACKOFF, detail=detail)
@@ -129,17 +129,7 @@ def budget(
     if resumed and failure and failure == memory.last_failure and not _resume_failed(case):
         # the circuit breaker: resumed, and failed the same way again
         detail = f"resumed and failed the same way again ({failure[:120]}); not tried again"
-        hint = HINTS["gave_up"].format(count=len(recent), name=name)
-        memory_changes = {"blocked": "gave_up", **remembered}
-        return base(
-            case,
-            diagnosis,
-            now,
-            action=Action.GAVE_UP,
-            detail=detail,
-            hint=hint,
-            memory=memory_changes,
-        )
+        return _gave_up(case, diagnosis, now, detail, len(recent), remembered)
     if resumed and _resume_failed(case):
         remembered["resume_failed"] = resumed
     extra["memory"] = remembered
@@ -160,16 +150,8 @@ def budget(
             if memory.blocked == "gave_up"
             else f"{len(recent)} restarts within the hour; not restarting again"
         )
-        hint = HINTS["gave_up"].format(count=len(recent) or s.max_restarts_per_hour, name=name)
-        return base(
-            case,
-            diagnosis,
-            now,
-            action=Action.GAVE_UP,
-            detail=detail,
-            hint=hint,
-            memory={"blocked": "gave_up", **remembered},
-        )
+        count = len(recent) or s.max_restarts_per_hour
+        return _gave_up(case, diagnosis, now, detail, count, remembered)
     if recent:
         delay = min(s.backoff_minutes * 60 * 2 ** (len(recent) - 1), s.backoff_cap_minutes * 60)
         if ts - recent[-1] < delay:
@@ -220,6 +202,22 @@ def _reason(case: Case) -> str:
     if transient:
         parts.append(f"server trouble: {transient[-1][:200]}")
     return " — ".join(parts)
+
+
+def _gave_up(
+    case: Case,
+    diagnosis: Diagnosis,
+    now: datetime.datetime,
+    detail: str,
+    count: int,
+    remembered: dict[str, t.Any],
+) -> Decision:
+    """No more restarts until the user's `notes resume` (notified once)."""
+    hint = HINTS["gave_up"].format(count=count, name=case.obs.entry.name)
+    memory = {"blocked": "gave_up", **remembered}
+    return base(
+        case, diagnosis, now, action=Action.GAVE_UP, detail=detail, hint=hint, memory=memory
+    )
 
 
 #: A resumed agent that fails within this long failed to resume (an unknown id, say).

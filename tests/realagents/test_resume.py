@@ -61,9 +61,14 @@ def prepared(
 def start(the_bed: bed.Bed, socket: pathlib.Path, name: str) -> None:
     """The scenario in session *name* with the seed's anatomy, run until its hook prints."""
     bed.start(the_bed, socket, name)
+    wait_for(socket, name, "EXITED: ")
+
+
+def wait_for(socket: pathlib.Path, name: str, text: str) -> None:
+    """Until the pane shows *text* (a hang guard of two minutes: the agents answer in seconds)."""
     deadline = time.monotonic() + 120
-    while "EXITED: " not in bed.capture(socket, name):
-        assert time.monotonic() < deadline, bed.capture(socket, name)[-1500:]
+    while text not in bed.capture(socket, name):
+        assert time.monotonic() < deadline, bed.capture(socket, name)[-2000:]
         time.sleep(0.2)
 
 
@@ -106,10 +111,7 @@ def test_a_usage_limit_is_held_to_the_recorded_reset_then_the_conversation_resum
         resumed = check()["job"]
         assert resumed["action"] == "restarted", resumed
         assert f"resuming codex's session {session_id}" in resumed["detail"]
-        deadline = time.monotonic() + 120
-        while "EXITED: 0" not in bed.capture(socket_path, "job"):
-            assert time.monotonic() < deadline, bed.capture(socket_path, "job")[-2000:]
-            time.sleep(0.2)
+        wait_for(socket_path, "job", "EXITED: 0")
     finally:
         fake_api.resets_at = None
     sent = inputs(fake_api, the_bed.key)
@@ -141,18 +143,12 @@ def test_a_resume_that_cannot_be_made_falls_back_to_one_fresh_start(
         wait_until(reset + 1)
         resumed = check()["job"]
         assert "resuming codex's session" in resumed["detail"], resumed
-        deadline = time.monotonic() + 120
-        while "EXITED: 1" not in bed.capture(socket_path, "job"):
-            assert time.monotonic() < deadline, bed.capture(socket_path, "job")[-2000:]
-            time.sleep(0.2)
+        wait_for(socket_path, "job", "EXITED: 1")
         assert "no rollout found" in bed.capture(socket_path, "job")
         fresh = check(70)["job"]
         assert fresh["action"] == "restarted", fresh
         assert "failed: started afresh" in fresh["detail"], fresh
-        deadline = time.monotonic() + 120
-        while "EXITED: 0" not in bed.capture(socket_path, "job"):
-            assert time.monotonic() < deadline, bed.capture(socket_path, "job")[-2000:]
-            time.sleep(0.2)
+        wait_for(socket_path, "job", "EXITED: 0")
     finally:
         fake_api.resets_at = None
     assert TASK in inputs(fake_api, the_bed.key)[-1]  # the task from the start, not a resume
