@@ -167,11 +167,9 @@ def launch(
     from heartbeat.session import build_launch, client_environment
     from heartbeat.tmux import Tmux
 
-    if not ms.is_valid_name(name):
-        raise UsageError(
-            f"session name {name!r} cannot be used: use only letters, digits, '_' and '-' "
-            "(tmux rewrites '.' and ':' and expands '#{…}' in names)"
-        )
+    problem = ms.name_problem(name)
+    if problem:
+        raise UsageError(problem)
     folder = project_folder(directory)
     day = date or datetime.date(now.year, now.month, now.day)
 

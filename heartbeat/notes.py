@@ -132,10 +132,9 @@ def add(
     Raises UsageError for a name tmux cannot hold, an empty command, or a name
     that is already active in the notes.
     """
-    if not ms.is_valid_name(name):
-        raise UsageError(
-            f"session name {name!r} cannot be used: use only letters, digits, '_' and '-'"
-        )
+    problem = ms.name_problem(name)
+    if problem:
+        raise UsageError(problem)
     collection = collect(settings, date)
     existing = collection.get(name)
     if existing is not None and existing.active:

@@ -41,6 +41,7 @@ from memory_schema.model import (
     Problem,
     Section,
     is_valid_name,
+    name_problem,
 )
 from memory_schema.parse import ParsedNote, TmuxNew, parse_note, parse_tmux_new
 from memory_schema.render import InvalidEntry, code_span, render_entry
@@ -73,6 +74,7 @@ __all__ = [
     "is_valid_name",
     "loose_permissions",
     "mark_removed",
+    "name_problem",
     "new_note_text",
     "note_date",
     "note_path",

@@ -10,7 +10,7 @@ import typing as t
 
 from memory_schema import shell
 from memory_schema.inline import spans
-from memory_schema.model import INACTIVE_STATUSES, Entry, Problem, is_valid_name
+from memory_schema.model import INACTIVE_STATUSES, Entry, Problem, name_problem
 from memory_schema.patterns import STARTED_RE
 from memory_schema.status import checked, field_status, first_lead_status
 from memory_schema.tmuxline import TmuxNew, leading_cd, parse_tmux_like, parse_tmux_new
@@ -101,13 +101,9 @@ def build_entry(
         name = tmux.name
     if not name:
         return Problem(path, line, "the entry has no session name; add one before the command")
-    if not is_valid_name(name):
-        return Problem(
-            path,
-            line,
-            f"session name {name!r} cannot be used: use only ASCII letters, digits, '_' "
-            "and '-' (tmux rewrites '.' and ':' and expands '#{' in names)",
-        )
+    problem = name_problem(name)
+    if problem:
+        return Problem(path, line, problem)
     if not command and not status_only:
         return Problem(
             path, line, f"the entry {name!r} has an empty command; add the command it runs"

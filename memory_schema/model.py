@@ -34,6 +34,16 @@ def is_valid_name(name: str) -> bool:
     return bool(NAME_RE.fullmatch(name)) and len(name) <= 200
 
 
+def name_problem(name: str) -> str | None:
+    """Why *name* cannot be a session's name, and how to fix it; None when it can."""
+    if is_valid_name(name):
+        return None
+    return (
+        f"session name {name!r} cannot be used: use only ASCII letters, digits, '_' and '-', "
+        "at most 200 (tmux rewrites '.' and ':' and expands '#{' in names)"
+    )
+
+
 @dataclasses.dataclass(frozen=True)
 class Problem:
     """Something in a note that looks like an entry (or a note) but cannot be read."""

@@ -6,7 +6,7 @@ import re
 
 from memory_schema import shell
 from memory_schema.errors import NoteError
-from memory_schema.model import SECTION_TITLE, STATUS_WORDS, is_valid_name
+from memory_schema.model import SECTION_TITLE, STATUS_WORDS, name_problem
 from memory_schema.tmuxline import parse_tmux_like, parse_tmux_new
 
 
@@ -57,10 +57,9 @@ def render_head(
     until: str | None = None,
 ) -> str:
     """The first line of a canonical entry, without its line ending."""
-    if not is_valid_name(name):
-        raise InvalidEntry(
-            f"session name {name!r} cannot be used: use only letters, digits, '_' and '-'"
-        )
+    problem = name_problem(name)
+    if problem:
+        raise InvalidEntry(problem)
     if status not in STATUS_WORDS:
         raise InvalidEntry(f"unknown status {status!r}; use one of {', '.join(STATUS_WORDS)}")
     head = f"- `{name}` — {status}"

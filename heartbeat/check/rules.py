@@ -145,15 +145,13 @@ def diagnose(case: Case) -> Diagnosis:
 class Policy:
     #: The canonical entry's status word (None: leave it).
     status: Status | None
-    #: The rule of action, a key of ``_ACTIONS``.
+    #: The rule of action, a key of ``decide._ACTIONS``.
     act: str
-    #: Entering it is bad news (notified once).
-    bad: bool = True
 
 
 POLICIES: dict[Diagnosis, Policy] = {
-    D.HEALTHY: Policy(Status.RUNNING, "healthy", bad=False),
-    D.COMPLETED: Policy(Status.DONE, "verify", bad=False),
+    D.HEALTHY: Policy(Status.RUNNING, "healthy"),
+    D.COMPLETED: Policy(Status.DONE, "verify"),
     D.READ_AND_EXIT: Policy(Status.FAILED, "ralph"),
     D.AUTH_EXPIRED: Policy(Status.BLOCKED, "block"),
     D.RATE_LIMITED: Policy(Status.BLOCKED, "hold"),
@@ -162,5 +160,5 @@ POLICIES: dict[Diagnosis, Policy] = {
     D.DIED: Policy(Status.DIED, "budget"),
     D.STALLED: Policy(Status.STALLED, "report"),
     D.WAITING_INPUT: Policy(Status.BLOCKED, "report"),
-    D.PAUSED: Policy(None, "none", bad=False),
+    D.PAUSED: Policy(None, "none"),
 }
