@@ -89,15 +89,11 @@ def base(case: Case, diagnosis: Diagnosis, now: datetime.datetime, **changes: t.
 
 
 def evidence(case: Case) -> tuple[str, ...]:
-    kinds = {
-        "auth",
-        "rate_limit",
-        "config",
-        "task_failed",
-        "summary_completed",
-        "summary_failed",
-        "prompt",
-    }
+    """The lines that made the diagnosis: the agent's own failure lines only where they
+    counted (a non-zero exit, a session gone), its loop summary and question, the hook."""
+    kinds = {"task_failed", "summary_completed", "summary_failed", "prompt"}
+    if case.signals != type(case.signals)():
+        kinds |= {"auth", "rate_limit", "config"}
     lines = [m.line for m in case.obs.voice if m.kind in kinds]
     lines += [
         line
