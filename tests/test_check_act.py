@@ -449,3 +449,50 @@ def test_a_hash_in_the_command_does_not_swallow_the_completion_hook(
     helpers.wait_for_text(agents, "job", "EXITED: 0")
     job = session(check_at(), "job")
     assert (job.state, job.exit_code) == ("exited", 0)  # the hook ran: the check saw it finish
+
+
+STAGES = {
+    "heartbeat.check.gather": "observe",
+    "heartbeat.check.observe": "observe",
+    "heartbeat.check.decide": "decide",
+    "heartbeat.check.rules": "decide",
+    "heartbeat.check.restarts": "decide",
+    "heartbeat.check.verdict": "decide",
+    "heartbeat.check.act": "act",
+    "heartbeat.check.journal": "journal",
+}
+
+
+def test_a_session_walks_from_the_note_to_a_restart_through_each_stage_once(
+    agents: pathlib.Path, notes_dir: pathlib.Path
+) -> None:
+    """Observe, decide, act, journal, in that order; nothing goes back to an earlier stage.
+
+    A profiler hook records the module of every stage function called (a spy: it changes
+    nothing); reading the frozen Observation, Decision and Outcome is not a stage.
+    """
+    import sys
+
+    work = helpers.work_dir(notes_dir)
+    helpers.write_note(notes_dir, helpers.canonical("job", "sleep 600", work))
+    order: list[str] = []
+
+    def spy(frame: t.Any, event: str, arg: object) -> None:
+        if event == "call":
+            stage = STAGES.get(frame.f_globals.get("__name__", ""))
+            # the stages' functions, not the accessors of the frozen records they pass on
+            function = frame.f_globals.get(frame.f_code.co_name)
+            if getattr(function, "__code__", None) is not frame.f_code:
+                return
+            if stage and (not order or order[-1] != stage):
+                order.append(stage)
+
+    sys.setprofile(spy)
+    try:
+        result = check_at()
+    finally:
+        sys.setprofile(None)
+    assert session(result, "job").action == "restarted"
+    assert order[:4] == ["observe", "decide", "act", "journal"], order
+    later = order[order.index("act") :]
+    assert "observe" not in later and "decide" not in later, order

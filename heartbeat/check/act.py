@@ -10,10 +10,9 @@ import dataclasses
 import os
 import typing as t
 
-from heartbeat.check.decide import restarted
 from heartbeat.errors import TmuxError
 from heartbeat.session import build_launch, client_environment, resume_command
-from heartbeat.words import Action
+from heartbeat.words import Action, Diagnosis
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -161,3 +160,19 @@ def notify(settings: Settings, message: str | None, now: float) -> Delivery:
     from heartbeat.outbox import deliver
 
     return deliver(settings, message, settings.state_dir, now)
+
+
+def restarted(memory: SessionState, decision: Decision, ts: float) -> SessionState:
+    """The remembered state after a restart that tmux accepted."""
+    diagnosis = decision.diagnosis
+    changes: dict[str, t.Any] = {
+        "restarts": [*memory.restarts, ts],
+        "restarted_at": ts,
+        "incarnation": None,
+        "resumed_session": decision.resume,
+    }
+    if diagnosis == Diagnosis.FAILED:
+        changes["failures"] = memory.failures + 1
+    if diagnosis == Diagnosis.RATE_LIMITED:
+        changes.update(hold_until=None, hold_reason=None)
+    return dataclasses.replace(memory, **changes)

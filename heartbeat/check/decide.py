@@ -28,10 +28,9 @@ if t.TYPE_CHECKING:
     from heartbeat.profiles import Profiles
     from heartbeat.state import SessionState
 
-__all__ = ["Decision", "decide", "restarted"]
+__all__ = ["Decision", "decide"]
 
 D = Diagnosis
-restarted = restarts.restarted
 
 
 def decide(

@@ -8,7 +8,6 @@ to one fresh start when the resume fails.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import typing as t
 import zlib
@@ -20,7 +19,6 @@ from heartbeat.words import Action, Diagnosis
 if t.TYPE_CHECKING:
     from heartbeat.check.rules import Case
     from heartbeat.profiles import Profiles
-    from heartbeat.state import SessionState
 
 D = Diagnosis
 
@@ -244,19 +242,3 @@ def ralph(
     if case.settings.auto_ralph and case.obs.ralph is not None:
         return budget(case, diagnosis, tally, now, profiles, ralph=True)
     return base(case, diagnosis, now)
-
-
-def restarted(memory: SessionState, decision: Decision, ts: float) -> SessionState:
-    """The remembered state after a restart that tmux accepted."""
-    diagnosis = decision.diagnosis
-    changes: dict[str, t.Any] = {
-        "restarts": [*memory.restarts, ts],
-        "restarted_at": ts,
-        "incarnation": None,
-        "resumed_session": decision.resume,
-    }
-    if diagnosis == D.FAILED:
-        changes["failures"] = memory.failures + 1
-    if diagnosis == D.RATE_LIMITED:
-        changes.update(hold_until=None, hold_reason=None)
-    return dataclasses.replace(memory, **changes)
