@@ -15,7 +15,7 @@
 
 and drops the lines that depend on the host or its load rather than on the agent
 (``HOST_LINES``: codex's bubblewrap notice and gemini-cli's ripgrep notice where the host
-lacks them, gemini-cli's start-up profiler on a busy machine). Trailing spaces and trailing
+lacks them, gemini-cli's start-up profiler and ralphy's spinner frames on a busy machine). Trailing spaces and trailing
 blank lines go; nothing else is touched, so a changed word in an agent's message shows up.
 """
 
@@ -34,6 +34,9 @@ HOST_LINES = [
     re.compile(r"^Ripgrep is not available\. Falling back to GrepTool\.$"),
     # gemini-cli's start-up profiler, when a phase outlasts the run (a busy machine)
     re.compile(r"^\[STARTUP\] (?:Phase '\w+' was started but never ended|Cannot measure phase)"),
+    # ralphy's spinner, redrawn in place: a frame is left in the pane only when a task takes
+    # long enough for one to be drawn (a busy machine)
+    re.compile(r"^[-\\|/⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] (?:Thinking|Working) \["),
 ]
 
 _SUBSTITUTIONS: list[tuple[re.Pattern[str], str]] = [
