@@ -15,8 +15,9 @@
 
 and drops the lines that depend on the host or its load rather than on the agent
 (``HOST_LINES``: codex's bubblewrap notice and gemini-cli's ripgrep notice where the host
-lacks them, gemini-cli's start-up profiler and ralphy's spinner frames on a busy machine). Trailing spaces and trailing
-blank lines go; nothing else is touched, so a changed word in an agent's message shows up.
+lacks them, gemini-cli's start-up profiler and ralphy's spinner frames on a busy machine).
+Trailing spaces and trailing blank lines go; nothing else is touched, so a changed word in
+an agent's message shows up.
 """
 
 from __future__ import annotations
