@@ -25,6 +25,7 @@ if t.TYPE_CHECKING:
     import pendulum
 
     from heartbeat.config import Settings
+    from heartbeat.profiles import Profile
     from heartbeat.tmux import Tmux
 
 #: The PRD ralphy works from when --prd is not given (the seed's).
@@ -233,8 +234,10 @@ def fit_command(command: str, settings: Settings) -> tuple[str, list[str]]:
     """*command* as the installed agent accepts it, and what was changed or will not work.
 
     A flag the installed agent rejects (asked of the binary, cached by
-    version) is replaced by its profile's rewrite. A Ralph loop whose engine
-    rejects the flags ralphy passes it is reported, not changed.
+    version) is replaced by its profile's rewrite. An agent that takes its
+    session id at start (Claude Code's ``--session-id``) is given one, so a
+    restart can resume that conversation. A Ralph loop whose engine rejects
+    the flags ralphy passes it is reported, not changed.
     """
     from heartbeat import profiles
     from heartbeat.installed import installed
@@ -254,6 +257,7 @@ def fit_command(command: str, settings: Settings) -> tuple[str, list[str]]:
                 f"{profile.name} {agent.version or ''} rejects `{change.flag}`: "
                 f"launched with `{change.replacement}` instead".replace("  ", " ")
             )
+    command = with_session_id(command, profile)
     engine = loaded.engine(profile, command)
     if engine is not None and engine.rewrites:
         inner = installed(engine, path, settings.state_dir)
@@ -265,6 +269,21 @@ def fit_command(command: str, settings: Settings) -> tuple[str, list[str]]:
                     "at once (watch the first task; upgrade it if they do)"
                 )
     return command, warnings
+
+
+def with_session_id(command: str, profile: Profile, session_id: str | None = None) -> str:
+    """*command* with ``FLAG UUID`` after the agent's name, where its profile takes one at
+    start and the command gives none (Claude Code: ``claude --session-id UUID -p …``)."""
+    from heartbeat.profiles import agent_words
+
+    flag = profile.session_flag
+    words = agent_words(command, profile)
+    if not flag or not words or any(command[a:b].startswith(flag) for a, b in words):
+        return command
+    import uuid
+
+    end = words[0][1]
+    return f"{command[:end]} {flag} {session_id or uuid.uuid4()}{command[end:]}"
 
 
 def project_folder(directory: str | os.PathLike[str]) -> pathlib.Path:

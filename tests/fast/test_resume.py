@@ -167,3 +167,15 @@ def test_an_auth_block_ends_when_the_account_logs_in_again(tmp_path: pathlib.Pat
     released = one(command, pane, again.memory)
     assert (released.diagnosis, released.restart) == ("failed", True)
     assert released.memory.blocked is None
+
+
+def test_launch_gives_claude_code_its_session_id_up_front() -> None:
+    from heartbeat.launch import with_session_id
+
+    claude = profiles.load().named("claude")
+    codex = profiles.load().named("codex")
+    assert claude is not None and codex is not None
+    given = with_session_id("claude -p 'Fix it'", claude, SID)
+    assert given == f"claude --session-id {SID} -p 'Fix it'"
+    assert with_session_id(given, claude) == given  # one already given stays
+    assert with_session_id(CODEX, codex) == CODEX  # codex names its own, in its banner

@@ -104,3 +104,31 @@ def test_notes_list_warns_about_a_logged_seed_command(
     findings = [f for f in json.loads(out)["findings"] if f["check"] == "agents"]
     assert any("codex 0.169.0" in f["what"] for f in findings), findings
     assert any("rejects (exit 2 at once)" in f["what"] for f in findings), findings
+
+
+def test_launch_gives_claude_code_a_session_id_its_transcript_is_named_by(
+    agents_bin: pathlib.Path,
+    fake_api: FakeAPI,
+    tmp_path: pathlib.Path,
+    socket_path: pathlib.Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The id launch gives is the one Claude Code records: a restart can resume it."""
+    scenario = scenarios.Scenario("claude", "launch", "claude -p 'x'", "ok")
+    the_bed = bed.prepare(scenario, tmp_path, fake_api, agents_bin, tag=tmp_path.name[-30:])
+    for key, value in the_bed.env.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("PATH", f"{agents_bin}:{os.environ['PATH']}")
+    helpers.write_config(tmp_path / "config.toml", path_prefix=str(agents_bin))
+    code, out, err = helpers.cli(
+        "launch", "ask", "--dir", str(the_bed.workdir), "--command", "claude -p 'Say hello'"
+    )
+    assert code == 0, err
+    given = out.split("--session-id ", 1)[1].split()[0]
+    deadline = time.monotonic() + 120
+    while "EXITED: " not in bed.capture(socket_path, "ask"):
+        assert time.monotonic() < deadline, bed.capture(socket_path, "ask")[-1500:]
+        time.sleep(0.2)
+    assert list((the_bed.home / ".claude" / "projects").glob(f"*/{given}.jsonl"))
+    _, report = helpers.check_json("--dry-run")
+    assert helpers.by_name(report)["ask"]["agent_session"] == given
