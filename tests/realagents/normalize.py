@@ -40,6 +40,11 @@ HOST_LINES = [
     re.compile(r"^[-\\|/⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] (?:Thinking|Working) \["),
 ]
 
+#: gemini-cli's start-up profiler on a busy machine, wherever in a line it lands.
+STARTUP_NOTICE = re.compile(
+    r"\[STARTUP\] (?:Phase '\w+' was started but never ended|Cannot measure phase)[^\n]*"
+)
+
 _SUBSTITUTIONS: list[tuple[re.Pattern[str], str]] = [
     (
         re.compile(
@@ -119,8 +124,10 @@ def normalize(text: str, dirs: collections.abc.Iterable[str | os.PathLike[str]] 
         if folder:
             text = text.replace(folder, "<dir>")
     lines = []
-    for line in text.splitlines():
-        if any(p.search(line) for p in HOST_LINES):
+    for raw in text.splitlines():
+        # gemini-cli's profiler may write its notice on the end of another line (no newline)
+        line = STARTUP_NOTICE.sub("", raw)
+        if (line != raw and not line.strip()) or any(p.search(line) for p in HOST_LINES):
             continue
         for pattern, replacement in _SUBSTITUTIONS:
             line = pattern.sub(replacement, line)
