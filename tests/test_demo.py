@@ -24,6 +24,9 @@ from tests import helpers
 
 EXPECTED = ("completed", "rate_limited", "auth_expired", "healthy", "died → restarted")
 
+#: A hang guard, not a speed target (speed is in benchmarks/): the demo takes seconds.
+HANG_GUARD = 300
+
 
 class Snapshot(t.NamedTuple):
     home: list[str]
@@ -106,7 +109,7 @@ def test_demo_in_process(temp_root: pathlib.Path, user_path: pathlib.Path) -> No
     assert "cleaned up:" in out
     assert_left_nothing(temp_root, demo_folder(out))
     assert snapshot(user_path) == before
-    assert elapsed < 30
+    assert elapsed < HANG_GUARD  # it takes seconds; only a hang gets near this
 
 
 def test_demo_as_the_installed_binary(tmp_path: pathlib.Path, user_path: pathlib.Path) -> None:
@@ -130,7 +133,7 @@ def test_demo_as_the_installed_binary(tmp_path: pathlib.Path, user_path: pathlib
     assert_shows_a_real_check(result.stdout)
     assert_left_nothing(root, demo_folder(result.stdout))
     assert snapshot(user_path) == before
-    assert elapsed < 30
+    assert elapsed < HANG_GUARD  # it takes seconds; only a hang gets near this
 
 
 class Interruption(t.NamedTuple):
