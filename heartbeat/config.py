@@ -10,9 +10,9 @@ import dataclasses
 import os
 import pathlib
 import shlex
-import shutil
 import typing as t
 
+from heartbeat import proc
 from heartbeat.errors import ConfigError
 
 #: Where each setting may come from, highest first.
@@ -138,7 +138,7 @@ def codex_home(env: t.Mapping[str, str]) -> pathlib.Path:
 
 def default_notify(env: t.Mapping[str, str]) -> list[str] | None:
     """``openclaw system event --text MSG --mode now`` when openclaw is on PATH."""
-    if shutil.which("openclaw", path=env.get("PATH")):
+    if proc.which("openclaw", path=env.get("PATH")):
         return ["openclaw", "system", "event", "--text", "{message}", "--mode", "now"]
     return None
 

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import logging
 import os
 import typing as t
+
+from memory_schema.lazylog import LazyLogger
 
 if t.TYPE_CHECKING:
     import pathlib
@@ -22,7 +23,7 @@ if t.TYPE_CHECKING:
     from heartbeat import notify
     from heartbeat.config import Settings
 
-log = logging.getLogger(__name__)
+log = LazyLogger(__name__)
 
 OUTBOX = "outbox.json"
 #: Seconds in which identical news is not sent again (the gateway's wake rate limit).

@@ -8,12 +8,13 @@ that fails is worth a line in the report, never a failed check.
 from __future__ import annotations
 
 import http.client
-import logging
 import urllib.error
 import urllib.parse
 import urllib.request
 
-log = logging.getLogger(__name__)
+from memory_schema.lazylog import LazyLogger
+
+log = LazyLogger(__name__)
 
 #: Enough of the answer to tell a body from nothing; pings are tiny ("OK").
 MAX_BODY = 1024

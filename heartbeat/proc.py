@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import pathlib
 import signal
 import subprocess
-import tempfile
 import typing as t
 
 from heartbeat.errors import HeartbeatError
@@ -85,11 +85,7 @@ def run(
     argv = tuple(os.fspath(part) for part in argv)
     if not argv:
         return Result(argv, None, "", "", "nothing to run")
-    with (
-        tempfile.TemporaryFile() as out,
-        tempfile.TemporaryFile() as err,
-        tempfile.TemporaryFile() as stdin,
-    ):
+    with _scratch() as out, _scratch() as err, _scratch() as stdin:
         if input is not None:
             stdin.write(input.encode("utf-8", errors))
             stdin.seek(0)
@@ -114,6 +110,47 @@ def run(
             _kill_group(process)
             return Result(argv, None, _read(out, errors), _read(err, errors), _late(timeout))
         return Result(argv, process.returncode, _read(out, errors), _read(err, errors))
+
+
+def which(name: str, path: str | None = None) -> str | None:
+    """``shutil.which(name, path=path)`` on POSIX, without importing shutil.
+
+    The first executable file called *name* in *path* (else PATH) or, for a
+    name with a slash, *name* itself when it is one; None when there is none.
+    """
+    if os.sep in name:
+        return name if _executable(name) else None
+    folders = os.environ.get("PATH", os.defpath) if path is None else path
+    for folder in folders.split(os.pathsep):
+        candidate = os.path.join(folder, name)
+        if folder and _executable(candidate):
+            return candidate
+    return None
+
+
+def _executable(path: str) -> bool:
+    return os.access(path, os.X_OK) and not pathlib.Path(path).is_dir()
+
+
+def _scratch() -> t.BinaryIO:
+    """An anonymous temporary file (``tempfile.TemporaryFile``, without importing tempfile).
+
+    Linux opens it unnamed (``O_TMPFILE``) in TMPDIR or /tmp; elsewhere, or
+    when that folder cannot, tempfile does it.
+    """
+    flags = getattr(os, "O_TMPFILE", 0)
+    if flags:
+        try:
+            fd = os.open(
+                os.environ.get("TMPDIR") or "/tmp", flags | os.O_RDWR | os.O_CLOEXEC, 0o600
+            )
+        except OSError:
+            pass
+        else:
+            return os.fdopen(fd, "w+b")
+    import tempfile
+
+    return tempfile.TemporaryFile()
 
 
 def _late(timeout: float) -> str:

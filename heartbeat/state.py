@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import logging
 import os
 import pathlib
 import types
 import typing as t
 
-log = logging.getLogger(__name__)
+from memory_schema.lazylog import LazyLogger
+
+log = LazyLogger(__name__)
 R = t.TypeVar("R")
 
 STATE_FILE = "state.json"

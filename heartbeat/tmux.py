@@ -15,7 +15,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import pathlib
-import shutil
 import typing as t
 
 from heartbeat import proc
@@ -79,7 +78,7 @@ class Tmux:
 
     def _binary(self) -> str:
         if self.binary is None:
-            found = shutil.which("tmux")
+            found = proc.which("tmux")
             if not found:
                 raise TmuxError(
                     "tmux is not on PATH; install it (apt-get install tmux / brew install tmux) "

@@ -13,39 +13,103 @@ or the single edits ``add_entry``, ``set_status``, ``append_log``,
 
 from __future__ import annotations
 
-from memory_schema.atomic import atomic_write
-from memory_schema.batch import NoteEdits, add_entry
-from memory_schema.collect import Collection, NotesFolderError, collect
-from memory_schema.edit import (
-    NotCanonical,
-    append_log,
-    mark_removed,
-    new_note_text,
-    remove_entry,
-    set_status,
-)
-from memory_schema.editfile import edit_note
-from memory_schema.errors import ConcurrentEditError, EntryNotFound, NoteError, NoteReadError
-from memory_schema.files import (
-    daily_notes,
-    loose_permissions,
-    note_date,
-    note_path,
-    read_note,
-    today,
-)
-from memory_schema.model import (
-    SECTION_TITLE,
-    STATUS_WORDS,
-    Entry,
-    Problem,
-    Section,
-    is_valid_name,
-    name_problem,
-)
-from memory_schema.parse import ParsedNote, TmuxNew, parse_note, parse_tmux_new
-from memory_schema.render import InvalidEntry, code_span, render_entry
-from memory_schema.shell import split_shell
+import importlib
+import typing as t
+
+if t.TYPE_CHECKING:
+    from memory_schema.atomic import atomic_write
+    from memory_schema.batch import NoteEdits, add_entry
+    from memory_schema.collect import Collection, NotesFolderError, collect
+    from memory_schema.edit import (
+        NotCanonical,
+        append_log,
+        mark_removed,
+        new_note_text,
+        remove_entry,
+        set_status,
+    )
+    from memory_schema.editfile import edit_note
+    from memory_schema.errors import ConcurrentEditError, EntryNotFound, NoteError, NoteReadError
+    from memory_schema.files import (
+        daily_notes,
+        loose_permissions,
+        note_date,
+        note_path,
+        read_note,
+        today,
+    )
+    from memory_schema.model import (
+        SECTION_TITLE,
+        STATUS_WORDS,
+        Entry,
+        Problem,
+        Section,
+        is_valid_name,
+        name_problem,
+    )
+    from memory_schema.note import ParsedNote
+    from memory_schema.parse import parse_note
+    from memory_schema.render import InvalidEntry, code_span, render_entry
+    from memory_schema.shell import split_shell
+    from memory_schema.tmuxline import TmuxNew, parse_tmux_new
+
+#: Where each public name lives. A name's module is imported at its first use
+#: (PEP 562): reading a note the parse cache knows does not import the parser,
+#: the editors or markdown-it.
+_HOMES = {
+    "atomic_write": "atomic",
+    "NoteEdits": "batch",
+    "add_entry": "batch",
+    "Collection": "collect",
+    "NotesFolderError": "collect",
+    "collect": "collect",
+    "NotCanonical": "edit",
+    "append_log": "edit",
+    "mark_removed": "edit",
+    "new_note_text": "edit",
+    "remove_entry": "edit",
+    "set_status": "edit",
+    "edit_note": "editfile",
+    "ConcurrentEditError": "errors",
+    "EntryNotFound": "errors",
+    "NoteError": "errors",
+    "NoteReadError": "errors",
+    "daily_notes": "files",
+    "loose_permissions": "files",
+    "note_date": "files",
+    "note_path": "files",
+    "read_note": "files",
+    "today": "files",
+    "Entry": "model",
+    "Problem": "model",
+    "SECTION_TITLE": "model",
+    "STATUS_WORDS": "model",
+    "Section": "model",
+    "is_valid_name": "model",
+    "name_problem": "model",
+    "ParsedNote": "parse",
+    "TmuxNew": "parse",
+    "parse_note": "parse",
+    "parse_tmux_new": "parse",
+    "InvalidEntry": "render",
+    "code_span": "render",
+    "render_entry": "render",
+    "split_shell": "shell",
+}
+
+
+def __getattr__(name: str) -> t.Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_HOMES))
+
 
 __all__ = [
     "SECTION_TITLE",

@@ -11,7 +11,6 @@ import fcntl
 import os
 import pathlib
 import stat
-import tempfile
 import time
 import typing as t
 
@@ -71,8 +70,7 @@ def atomic_write(path: pathlib.Path, data: bytes, mode: int | None = None) -> No
 
 def write_temp(path: pathlib.Path, data: bytes, mode: int) -> pathlib.Path:
     """A fsynced temporary file holding *data*, beside *path*, with *mode*."""
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    tmp = pathlib.Path(name)
+    fd, tmp = _mkstemp(path)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -83,6 +81,24 @@ def write_temp(path: pathlib.Path, data: bytes, mode: int) -> pathlib.Path:
         tmp.unlink(missing_ok=True)
         raise
     return tmp
+
+
+#: How ``tempfile.mkstemp`` opens its file: new, private, not through a symlink.
+_TEMP_FLAGS = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | os.O_CLOEXEC
+
+
+def _mkstemp(path: pathlib.Path) -> tuple[int, pathlib.Path]:
+    """``tempfile.mkstemp`` for ``.NAME.XXXXXXXX.tmp`` beside *path*, without importing tempfile.
+
+    (tempfile and the random module it loads cost a check several milliseconds.)
+    """
+    for _ in range(100):
+        tmp = path.with_name(f".{path.name}.{os.urandom(4).hex()}.tmp")
+        try:
+            return os.open(tmp, _TEMP_FLAGS, 0o600), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no free temporary name", str(path.parent))
 
 
 def fsync_folder(folder: pathlib.Path) -> None:

@@ -19,24 +19,23 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
-import hashlib
 import json
-import logging
 import pathlib
 import re
 import time
 import typing as t
 
 from memory_schema.atomic import write_temp
+from memory_schema.lazylog import LazyLogger
 from memory_schema.model import Entry, Problem, Section
-from memory_schema.parse import ParsedNote, parse_note
-from memory_schema.reparse import reparse
+from memory_schema.note import ParsedNote
 from memory_schema.text import NoteText
 
 if t.TYPE_CHECKING:
+    import hashlib
     import os
 
-log = logging.getLogger(__name__)
+log = LazyLogger(__name__)
 
 CACHE_NAME = "notes-cache.json"
 #: Notes remembered at most (the most recently used are kept).
@@ -46,6 +45,13 @@ MAX_NOTES = 16
 RACY_SECONDS = 2.0
 
 Key = tuple[int, int, int, int, int]
+
+
+def _sha1(data: bytes = b"") -> hashlib._Hash:
+    """A SHA-1 hasher; hashlib (OpenSSL) is loaded only when a note is read."""
+    import hashlib
+
+    return hashlib.sha1(data, usedforsecurity=False)
 
 
 def stat_key(info: os.stat_result) -> Key:
@@ -97,7 +103,7 @@ class ParseCache:
         changed meanwhile). Remembers the result.
         """
         note = NoteText.from_text(text)
-        digest = hashlib.sha1(data, usedforsecurity=False).hexdigest()
+        digest = _sha1(data).hexdigest()
         item = self.notes.get(str(path))
         found: ParsedNote | None = None
         if isinstance(item, dict) and item.get("sha") == digest:
@@ -109,8 +115,12 @@ class ParseCache:
             line = _unchanged_through(item, data)
             previous = self._load(path, item, note) if line is not None else None
             if previous is not None and line is not None:
+                from memory_schema.reparse import reparse
+
                 found = reparse(previous, text, line + 1)
         if found is None:
+            from memory_schema.parse import parse_note
+
             found = parse_note(text, path)
         self.remember(path, data, found, key)
         return found
@@ -121,7 +131,7 @@ class ParseCache:
         """Keep *parsed* as the parse of *data*, the bytes of *path* at stat *key*."""
         ends = [m.end() for m in re.finditer(b"\n", data)]
         anchors = []
-        hasher = hashlib.sha1(usedforsecurity=False)
+        hasher = _sha1()
         done = 0
         for line in parsed.anchors:
             if line >= len(ends):
@@ -132,7 +142,7 @@ class ParseCache:
         self.notes[str(path)] = {
             "key": list(key) if key else None,
             "trusted": key is not None and time.time() - key[3] / 1e9 >= RACY_SECONDS,
-            "sha": hashlib.sha1(data, usedforsecurity=False).hexdigest(),
+            "sha": _sha1(data).hexdigest(),
             "used": time.time(),
             "body_start": parsed.body_start,
             "sections": [[s.title, s.level, s.start, s.end] for s in parsed.sections],
@@ -195,7 +205,7 @@ class ParseCache:
 def _unchanged_through(item: dict[str, t.Any], data: bytes) -> int | None:
     """The last cached heading line whose bytes, and all before, *data* still has."""
     found = None
-    hasher = hashlib.sha1(usedforsecurity=False)
+    hasher = _sha1()
     done = 0
     try:
         for line, end, digest in item.get("anchors") or []:

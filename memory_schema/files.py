@@ -7,11 +7,14 @@ import os
 import pathlib
 import re
 import stat
+import typing as t
 
 from memory_schema.atomic import atomic_write, folder_lock
 from memory_schema.errors import NoteReadError
-from memory_schema.parse import ParsedNote, parse_note
 from memory_schema.text import decode_note
+
+if t.TYPE_CHECKING:
+    from memory_schema.note import ParsedNote
 
 __all__ = [
     "MAX_NOTE_BYTES",
@@ -150,4 +153,6 @@ def read_bytes(path: pathlib.Path) -> bytes:
 
 def read_note(path: pathlib.Path) -> ParsedNote:
     """Read and parse one note. Raises NoteReadError, FileNotFoundError."""
+    from memory_schema.parse import parse_note
+
     return parse_note(decode_note(read_bytes(path), path), path)

@@ -8,6 +8,9 @@ import re
 
 #: The section heading that lists the sessions (any level, any case).
 SECTION_TITLE = "Active Long-Running Processes"
+DASH = r"[\s_\-‐‑‒–—]*"
+#: A heading that names that section, in any case and with any dashes or spaces.
+SECTION_RE = re.compile(rf"active{DASH}long{DASH}running{DASH}processes", re.IGNORECASE)
 #: The section the heartbeat appends its log lines to (created at level 2).
 LOG_TITLE = "Heartbeat"
 

@@ -14,7 +14,6 @@ too, not a note without sessions.
 from __future__ import annotations
 
 import bisect
-import dataclasses
 import typing as t
 
 from memory_schema.blocks import read_block, read_kv_list, sub_heading_done
@@ -30,13 +29,13 @@ from memory_schema.inline import (
 from memory_schema.items import paragraph, read_list_item
 from memory_schema.mdtree import Node, parse_blocks, paused_gc
 from memory_schema.metadata import frontmatter
-from memory_schema.model import LOG_TITLE, Entry, Problem, Section
+from memory_schema.model import LOG_TITLE, SECTION_RE, Problem, Section
+from memory_schema.note import ParsedNote
 from memory_schema.patterns import (
     AGENT_CALL_RE,
     FENCES,
     LISTS,
     PSEUDO_HEADING_RE,
-    SECTION_RE,
     SESSION_ITEM_RE,
 )
 from memory_schema.shell import join_continuations, split_shell
@@ -63,41 +62,6 @@ __all__ = [
 #: A heading: (0-based line, level, title). Level 7 is a paragraph line that
 #: is only the section's title, a heading below every level.
 Heading = tuple[int, int, str]
-
-
-@dataclasses.dataclass
-class ParsedNote:
-    """A note read into lines, sections, entries and problems."""
-
-    path: pathlib.Path
-    text: NoteText
-    sections: list[Section]
-    entries: list[Entry]
-    problems: list[Problem]
-    #: The 0-based index of the first line after the frontmatter.
-    body_start: int
-    #: 0-based lines of the top-level ATX headings: where a parse may resume
-    #: (memory_schema.reparse).
-    anchors: list[int] = dataclasses.field(default_factory=list)
-    _metadata: dict[str, object] | None = dataclasses.field(default=None, repr=False)
-
-    @property
-    def metadata(self) -> dict[str, object]:
-        """The frontmatter's mapping ({} when there is none); read on first use."""
-        if self._metadata is None:
-            self._metadata = frontmatter(self.text, self.path, [])[1]
-        return self._metadata
-
-    @property
-    def active_sections(self) -> list[Section]:
-        return [s for s in self.sections if SECTION_RE.search(s.title)]
-
-    @property
-    def log_sections(self) -> list[Section]:
-        return [s for s in self.sections if s.level == 2 and s.title.strip() == LOG_TITLE]
-
-    def entries_named(self, name: str) -> list[Entry]:
-        return [e for e in self.entries if e.name == name]
 
 
 def parse_note(text: str, path: pathlib.Path) -> ParsedNote:

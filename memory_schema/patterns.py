@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import re
 
-from memory_schema.model import STATUS_WORDS
+from memory_schema.model import DASH, STATUS_WORDS
 
-_DASH = r"[\s_\-‐‑‒–—]*"
-SECTION_RE = re.compile(rf"active{_DASH}long{_DASH}running{_DASH}processes", re.IGNORECASE)
 #: A paragraph line that is only the section title (bold or plain): a heading in all but syntax.
 PSEUDO_HEADING_RE = re.compile(
-    rf"^\W*(?:\*\*|__)?\s*active{_DASH}long{_DASH}running{_DASH}processes\s*:?\s*(?:\*\*|__)?\s*:?\s*$",
+    rf"^\W*(?:\*\*|__)?\s*active{DASH}long{DASH}running{DASH}processes\s*:?\s*(?:\*\*|__)?\s*:?\s*$",
     re.IGNORECASE,
 )
 CODE_SPAN_RE = re.compile(r"(?<!`)(`+)(?!`)(.+?)(?<!`)\1(?!`)", re.DOTALL)

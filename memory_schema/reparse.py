@@ -15,7 +15,7 @@ import typing as t
 
 from memory_schema.entry import Reader
 from memory_schema.mdtree import parse_blocks, paused_gc
-from memory_schema.model import Problem
+from memory_schema.model import SECTION_RE, Problem
 from memory_schema.parse import (
     Heading,
     ParsedNote,
@@ -25,7 +25,6 @@ from memory_schema.parse import (
     _sections,
     parse_note,
 )
-from memory_schema.patterns import SECTION_RE
 from memory_schema.text import NoteText
 
 if t.TYPE_CHECKING:

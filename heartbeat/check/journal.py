@@ -7,13 +7,13 @@ session enters a bad state, one when it recovers or finishes.
 from __future__ import annotations
 
 import dataclasses
-import logging
 import typing as t
 
 import memory_schema as ms
 from heartbeat.check.rules import POLICIES
 from heartbeat.session import dated_start
 from heartbeat.words import Action, Diagnosis, Status
+from memory_schema.lazylog import LazyLogger
 
 if t.TYPE_CHECKING:
     import datetime
@@ -22,7 +22,7 @@ if t.TYPE_CHECKING:
     from heartbeat.config import Settings
     from heartbeat.state import SessionState
 
-log = logging.getLogger(__name__)
+log = LazyLogger(__name__)
 D = Diagnosis
 
 

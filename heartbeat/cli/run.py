@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime
 import errno
 import json
-import logging
 import os
 import pathlib
 import re
@@ -21,6 +20,7 @@ import sys
 import typing as t
 
 from heartbeat.errors import ExitCode, HeartbeatError
+from memory_schema.lazylog import LazyLogger
 
 if t.TYPE_CHECKING:
     from heartbeat.config import Settings
@@ -52,50 +52,29 @@ def settings(
     return load_settings({"notes_dir": notes_dir, "socket": socket, "state_dir": state_dir})
 
 
-class DebugLog(logging.Handler):
-    """The rotating debug log (``heartbeat.log``, 1 MiB × 3), opened at its first record.
-
-    A check that logs nothing (the quiet one) neither opens the file nor
-    imports ``logging.handlers``; a folder that cannot be written only loses
-    the records.
-    """
-
-    def __init__(self, path: pathlib.Path) -> None:
-        super().__init__(logging.DEBUG)
-        self.path = path
-        self.target: logging.Handler | None = None
-        self.failed = False
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if self.target is None:
-            if self.failed:
-                return
-            import logging.handlers
-
-            try:
-                self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-                target = logging.handlers.RotatingFileHandler(
-                    self.path, maxBytes=1 << 20, backupCount=3, encoding="utf-8"
-                )
-            except OSError:
-                self.failed = True
-                return
-            target.setLevel(logging.DEBUG)
-            target.setFormatter(self.formatter)
-            self.target = target
-        self.target.handle(record)
-
-    def close(self) -> None:
-        if self.target is not None:
-            self.target.close()
-        super().close()
-
-
 def setup_logging(state_dir: pathlib.Path | None = None) -> None:
-    """Configure logging once: warnings to stderr; a rotating debug log in the state folder.
+    """Warnings to stderr; a rotating debug log in the state folder (``DebugLog``).
 
-    The debug log is for post-mortems of cron runs (``DebugLog``).
+    Applied now when ``logging`` is already loaded, else just before the first
+    record (``LazyLogger.configure``): a check that logs nothing imports no
+    logging. The debug log is for post-mortems of cron runs.
     """
+    if "logging" in sys.modules:
+        _configure_logging(state_dir)
+        return
+    earlier = LazyLogger.configure
+
+    def configure() -> None:
+        if earlier is not None:
+            earlier()
+        _configure_logging(state_dir)
+
+    LazyLogger.configure = configure
+
+
+def _configure_logging(state_dir: pathlib.Path | None) -> None:
+    import logging
+
     # a debug log that cannot be written must not print tracebacks that cron mails
     logging.raiseExceptions = False
     root = logging.getLogger()
@@ -108,6 +87,8 @@ def setup_logging(state_dir: pathlib.Path | None = None) -> None:
         root.setLevel(logging.WARNING)  # libraries (markdown_it logs every block rule) stay quiet
         for own in ("heartbeat", "memory_schema"):
             logging.getLogger(own).setLevel(logging.DEBUG)
+    from heartbeat.debuglog import DebugLog
+
     if state_dir is None or any(isinstance(h, DebugLog) for h in root.handlers):
         return
     handler = DebugLog(state_dir / "heartbeat.log")

@@ -12,7 +12,6 @@ at install, and appends its output to ``systemd.log`` in the state folder.
 from __future__ import annotations
 
 import dataclasses
-import logging
 import os
 import pathlib
 import re
@@ -24,6 +23,7 @@ from heartbeat.schedule.expr import describe_schedule, expand, next_runs, valida
 from heartbeat.schedule.job import build_job, ensure_log_folder, log_folder
 from heartbeat.schedule.result import Change, ScheduleResult
 from heartbeat.schedule.watch import Installed, self_watch
+from memory_schema.lazylog import LazyLogger
 
 if t.TYPE_CHECKING:
     import datetime
@@ -33,7 +33,7 @@ if t.TYPE_CHECKING:
 
     from heartbeat.config import Settings
 
-log = logging.getLogger(__name__)
+log = LazyLogger(__name__)
 
 SERVICE = "heartbeat.service"
 TIMER = "heartbeat.timer"
