@@ -119,7 +119,7 @@ def read_new(
     state.log_offsets[key] = [info.st_ino, start + len(whole)]
     wanted = [s for s in signatures if s.kind in KINDS]
     for match in scan_bytes(whole, wanted, where="log"):
-        redacted = dataclasses.replace(match, line=redact(match.line))
+        redacted = match._replace(line=redact(match.line))
         result.matches.append((line_time(match.line, now), redacted))
     return result
 

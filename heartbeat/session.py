@@ -9,7 +9,6 @@ PATH to a new pane and ignores ``-e PATH=``), and a note's start time.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import os
 import re
@@ -30,8 +29,7 @@ TAIL_PROGRAM = "sleep"
 _CD = re.compile(r"^\s*cd\s+(\S+)\s*&&")
 
 
-@dataclasses.dataclass(frozen=True)
-class Launch:
+class Launch(t.NamedTuple):
     """What tmux is asked to start: a session's name, shell command, folder and -e pairs."""
 
     name: str

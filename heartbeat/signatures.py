@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import functools
 import re
@@ -54,8 +53,7 @@ def clean(line: str) -> str:
     return ANSI_RE.sub("", line)
 
 
-@dataclasses.dataclass(frozen=True)
-class Signature:
+class Signature(t.NamedTuple):
     """A regular expression over one output line (``source``), compiled when first used.
 
     ``literals`` are strings one of which every line the pattern matches
@@ -69,18 +67,27 @@ class Signature:
     where: str = "both"
     literals: tuple[str, ...] = ()
 
-    @functools.cached_property
+    @property
     def pattern(self) -> re.Pattern[str]:
-        return re.compile(self.source)
+        return _pattern(self.source)
 
-    @functools.cached_property
+    @property
     def needles(self) -> tuple[bytes, ...]:
         """The literals as the prefilter looks for them: UTF-8, ASCII lower case."""
-        return tuple(literal.encode("utf-8").lower() for literal in self.literals)
+        return _needles(self.literals)
 
 
-@dataclasses.dataclass(frozen=True)
-class Match:
+@functools.cache
+def _pattern(source: str) -> re.Pattern[str]:
+    return re.compile(source)
+
+
+@functools.cache
+def _needles(literals: tuple[str, ...]) -> tuple[bytes, ...]:
+    return tuple(literal.encode("utf-8").lower() for literal in literals)
+
+
+class Match(t.NamedTuple):
     signature: Signature
     line: str
     groups: dict[str, str]
@@ -120,7 +127,7 @@ def compile_signature(raw: t.Mapping[str, t.Any], where: str, *, check: bool = T
     signature = Signature(raw["name"], kind, raw["pattern"], location, tuple(literals))
     if check:
         try:
-            signature.__dict__["pattern"] = re.compile(raw["pattern"])
+            _pattern(signature.source)
         except re.error as error:
             raise ConfigError(
                 f"{where}: signature {raw['name']!r} has a bad pattern ({error}); fix the regex"

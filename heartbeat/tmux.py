@@ -40,8 +40,7 @@ TIMEOUT = 15.0
 ServerState = t.Literal["running", "no_server", "no_socket", "no_tmux", "error"]
 
 
-@dataclasses.dataclass(frozen=True)
-class Pane:
+class Pane(t.NamedTuple):
     session: str
     session_id: str
     pane_id: str

@@ -16,10 +16,13 @@ from __future__ import annotations
 import importlib
 import typing as t
 
+# eager: the function shares its name with its module, which an import of
+# memory_schema.collect would otherwise leave in its place
+from memory_schema.collect import Collection, NotesFolderError, collect
+
 if t.TYPE_CHECKING:
     from memory_schema.atomic import atomic_write
     from memory_schema.batch import NoteEdits, add_entry
-    from memory_schema.collect import Collection, NotesFolderError, collect
     from memory_schema.edit import (
         NotCanonical,
         append_log,

@@ -27,8 +27,7 @@ if t.TYPE_CHECKING:
     from heartbeat.verify import Verification
 
 
-@dataclasses.dataclass(frozen=True)
-class Outcome:
+class Outcome(t.NamedTuple):
     """A decision and what acting on it did."""
 
     obs: Observation
@@ -148,7 +147,7 @@ def verify(outcome: Outcome) -> Outcome:
         obs = outcome.obs
         folder = obs.entry.dir or obs.cwd or outcome.memory.last_dir
         verification = run_verify(folder, shell_command(obs.entry), obs.started_at)
-    return dataclasses.replace(outcome, verification=verification, detail=verification.summary())
+    return outcome._replace(verification=verification, detail=verification.summary())
 
 
 def notify(settings: Settings, message: str | None, now: float) -> Delivery:

@@ -10,7 +10,6 @@ decision.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import typing as t
 
@@ -73,7 +72,7 @@ def decide(
         if decision.restart and server_down:
             extra = "tmux server down: one incident"
             detail = f"{decision.detail}; {extra}" if decision.detail else extra
-            decision = dataclasses.replace(decision, detail=detail)
+            decision = decision._replace(detail=detail)
         decisions.append(decision)
     return decisions
 

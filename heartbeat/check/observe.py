@@ -8,7 +8,6 @@ last lines it printed before it exited, not the work output above them.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import pathlib
 import re
@@ -37,9 +36,13 @@ VOICE_LINES = 40
 LAST_LINES = 5
 
 
-@dataclasses.dataclass(frozen=True)
-class Observation:
-    """What one check saw of one entry; read by decide, act and journal, never changed."""
+class Observation(t.NamedTuple):
+    """What one check saw of one entry; read by decide, act and journal, never changed.
+
+    A NamedTuple, not a frozen dataclass: Python 3.11 compiles six methods
+    for each frozen dataclass when its module is imported (about 3 ms for
+    this one), and a quiet check pays every import (DESIGN §6).
+    """
 
     entry: ms.Entry
     profile: str | None
@@ -207,7 +210,7 @@ def observe(
         # the pane is the main source; the global codex log only explains a failure
         # whose pane shows no signature (its lines may come from another session)
         logged = _log(agent, log_events, started, memory, ts)
-        observation = dataclasses.replace(observation, log=logged)
+        observation = observation._replace(log=logged)
     if (
         exited
         and code == 0
@@ -222,7 +225,7 @@ def observe(
             from heartbeat.verify import verify
 
             checked = verify(entry.dir or observation.cwd, command, started)
-            observation = dataclasses.replace(observation, verification=checked)
+            observation = observation._replace(verification=checked)
     return observation
 
 

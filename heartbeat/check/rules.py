@@ -8,7 +8,6 @@ Pure: no tmux, no subprocess, no clock.
 
 from __future__ import annotations
 
-import dataclasses
 import typing as t
 
 from heartbeat.words import Diagnosis, PaneState, Status
@@ -23,8 +22,7 @@ if t.TYPE_CHECKING:
 D = Diagnosis
 
 
-@dataclasses.dataclass(frozen=True)
-class Signals:
+class Signals(t.NamedTuple):
     """The agent's own failure lines that count: only after it exited non-zero, or left."""
 
     auth: tuple[str, ...] = ()
@@ -36,8 +34,7 @@ class Signals:
     engine_config: tuple[str, ...] = ()
 
 
-@dataclasses.dataclass(frozen=True)
-class Case:
+class Case(t.NamedTuple):
     obs: Observation
     memory: SessionState
     signals: Signals
@@ -141,8 +138,7 @@ def diagnose(case: Case) -> Diagnosis:
     return next(name for name, holds in RULES if holds(case))
 
 
-@dataclasses.dataclass(frozen=True)
-class Policy:
+class Policy(t.NamedTuple):
     #: The canonical entry's status word (None: leave it).
     status: Status | None
     #: The rule of action, a key of ``decide._ACTIONS``.

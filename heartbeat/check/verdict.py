@@ -23,8 +23,7 @@ if t.TYPE_CHECKING:
 D = Diagnosis
 
 
-@dataclasses.dataclass(frozen=True)
-class Decision:
+class Decision(t.NamedTuple):
     """What the check concluded and means to do about one session."""
 
     name: str

@@ -8,11 +8,11 @@ lines every pane can show) or a ``[[profiles]]`` table of the configuration.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import os
 import pathlib
 import re
+import types
 import typing as t
 
 from heartbeat.errors import ConfigError
@@ -26,8 +26,7 @@ SHIPPED = ("codex", "ralphy", "claude", "gemini")
 EXIT_KINDS = ("config", "auth", "rate_limit")
 
 
-@dataclasses.dataclass(frozen=True)
-class Rewrite:
+class Rewrite(t.NamedTuple):
     """A flag the agent no longer accepts, and what replaces it."""
 
     flag: str
@@ -40,8 +39,7 @@ class Rewrite:
         return re.sub(pattern, lambda _: self.replacement, command)
 
 
-@dataclasses.dataclass(frozen=True)
-class Profile:
+class Profile(t.NamedTuple):
     """One agent, as data."""
 
     name: str
@@ -53,9 +51,9 @@ class Profile:
     account_default: str | None = None
     reset_zone: str = "local"
     reads_codex_log: bool = False
-    exit_codes: Mapping[int, str] = dataclasses.field(default_factory=dict)
+    exit_codes: Mapping[int, str] = types.MappingProxyType({})
     rewrites: tuple[Rewrite, ...] = ()
-    engines: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    engines: Mapping[str, str] = types.MappingProxyType({})
     default_engine: str | None = None
     version_args: tuple[str, ...] = ()
     help_args: tuple[str, ...] = ()
@@ -156,8 +154,7 @@ def common() -> Profile:
     return _read("common")
 
 
-@dataclasses.dataclass(frozen=True)
-class Profiles:
+class Profiles(t.NamedTuple):
     """The profiles of one run: the configuration's first, then the shipped ones."""
 
     agents: tuple[Profile, ...]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import ast
 import functools
 import pathlib
+import subprocess
+import sys
 
 import pytest
 
@@ -91,3 +93,21 @@ def test_core_modules_never_import_typer() -> None:
     for path in modules():
         if not module_name(path).startswith("heartbeat.cli"):
             assert "typer" not in {i.split(".")[0] for i in imports(path, runtime_only=False)}
+
+
+def test_memory_schema_names_are_what_they_name_whatever_loads_first() -> None:
+    """``memory_schema`` loads a name's module at first use (PEP 562); a submodule of
+    the same name, imported before (``memory_schema.collect``), must not take its place."""
+    code = (
+        "import importlib, pkgutil, types\n"
+        "import memory_schema as ms\n"
+        "for found in pkgutil.iter_modules(ms.__path__):\n"
+        "    importlib.import_module(f'memory_schema.{found.name}')\n"
+        "print([n for n in ms.__all__ if isinstance(getattr(ms, n), types.ModuleType)])\n"
+        "print(sorted(set(ms.__all__) - set(dir(ms))))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, cwd=REPO
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["[]", "[]"]
