@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from heartbeat.cli import main
+from heartbeat.cli import script
 
 if __name__ == "__main__":
-    main()
+    script()
