@@ -100,7 +100,9 @@ def gather(
         )
     from heartbeat import profiles as agent_profiles
 
-    profiles = seen.profiles = agent_profiles.load(settings.profiles, settings.signatures)
+    profiles = seen.profiles = agent_profiles.load(
+        settings.profiles, settings.signatures, cache_dir=cache
+    )
     probe = (
         seen.tmux.probe({e.name for e in entries}, settings.capture_lines)
         if entries

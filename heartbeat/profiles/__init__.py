@@ -8,6 +8,7 @@ lines every pane can show) or a ``[[profiles]]`` table of the configuration.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import pathlib
@@ -133,25 +134,60 @@ def _profile(raw: Mapping[str, t.Any], where: str, *, check: bool = True) -> Pro
     )
 
 
-def _read(stem: str) -> Profile:
-    import tomllib
+#: The copy of the shipped profiles' data kept in the state folder (see ``shipped_data``).
+CACHE_FILE = "profiles-cache.json"
 
-    # beside this module (the package is installed as files; importlib.resources costs more)
-    data = tomllib.loads(pathlib.Path(__file__).with_name(f"{stem}.toml").read_text("utf-8"))
+
+def _read(stem: str, cache_dir: pathlib.Path | None = None) -> Profile:
     # the shipped patterns are tested; each is compiled when a line first needs it
+    data = shipped_data(cache_dir)[stem]
     return _profile(data, f"heartbeat/profiles/{stem}.toml", check=False)
 
 
 @functools.cache
-def shipped() -> tuple[Profile, ...]:
-    """The shipped profiles, in SHIPPED order."""
-    return tuple(_read(stem) for stem in SHIPPED)
+def shipped_data(cache_dir: pathlib.Path | None = None) -> dict[str, dict[str, t.Any]]:
+    """The shipped TOML files as data, by stem: read from *cache_dir*'s copy while unchanged.
+
+    A check runs every minute and the files change only with heartbeat itself:
+    their JSON copy (keyed on each file's size and mtime) saves it the TOML
+    parser's import and parse. A copy that cannot be read or written is ignored.
+    """
+    import json
+
+    # beside this module (the package is installed as files; importlib.resources costs more)
+    here = pathlib.Path(__file__).parent
+    files = {stem: here / f"{stem}.toml" for stem in (*SHIPPED, "common")}
+    key = [[stem, path.stat().st_size, path.stat().st_mtime_ns] for stem, path in files.items()]
+    cache = cache_dir / CACHE_FILE if cache_dir is not None else None
+    if cache is not None:
+        try:
+            kept = json.loads(cache.read_bytes())
+            if isinstance(kept, dict) and kept.get("key") == key:
+                return t.cast("dict[str, dict[str, t.Any]]", kept["data"])
+        except (OSError, ValueError, KeyError):
+            pass
+    import tomllib
+
+    data = {stem: tomllib.loads(path.read_text("utf-8")) for stem, path in files.items()}
+    if cache is not None:
+        from memory_schema import atomic_write
+
+        with contextlib.suppress(OSError):
+            cache.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            atomic_write(cache, json.dumps({"key": key, "data": data}).encode(), mode=0o600)
+    return data
 
 
 @functools.cache
-def common() -> Profile:
+def shipped(cache_dir: pathlib.Path | None = None) -> tuple[Profile, ...]:
+    """The shipped profiles, in SHIPPED order (*cache_dir*: see ``shipped_data``)."""
+    return tuple(_read(stem, cache_dir) for stem in SHIPPED)
+
+
+@functools.cache
+def common(cache_dir: pathlib.Path | None = None) -> Profile:
     """The lines every pane can show (the completion hook, prompts)."""
-    return _read("common")
+    return _read("common", cache_dir)
 
 
 class Profiles(t.NamedTuple):
@@ -160,6 +196,8 @@ class Profiles(t.NamedTuple):
     agents: tuple[Profile, ...]
     #: The configuration's own signatures: they apply to every session, before the profiles'.
     configured: tuple[Signature, ...] = ()
+    #: The lines every pane can show (None: the shipped ``common`` profile).
+    everywhere: Profile | None = None
 
     def named(self, name: str) -> Profile | None:
         return next((p for p in self.agents if p.name == name), None)
@@ -194,7 +232,7 @@ class Profiles(t.NamedTuple):
             engine = self.engine(profile, command)
             if engine is not None:
                 found += engine.signatures
-        found += common().signatures
+        found += (self.everywhere or common()).signatures
         return tuple(found)
 
     def engine(self, profile: Profile, command: str) -> Profile | None:
@@ -217,11 +255,16 @@ class Profiles(t.NamedTuple):
 def load(
     extra_profiles: Sequence[Mapping[str, t.Any]] = (),
     extra_signatures: Sequence[Mapping[str, t.Any]] = (),
+    cache_dir: pathlib.Path | None = None,
 ) -> Profiles:
-    """The run's profiles: the configuration's ``[[profiles]]`` before the shipped ones."""
+    """The run's profiles: the configuration's ``[[profiles]]`` before the shipped ones.
+
+    *cache_dir* (the state folder) keeps a copy of the shipped ones' data
+    (``shipped_data``).
+    """
     added = tuple(_profile(raw, "config profiles") for raw in extra_profiles)
     signatures = tuple(compile_signature(s, "config signatures") for s in extra_signatures)
-    return Profiles(added + shipped(), signatures)
+    return Profiles(added + shipped(cache_dir), signatures, common(cache_dir))
 
 
 _SEPARATOR = re.compile(r"&&|\|\||[;|&()\n]")
