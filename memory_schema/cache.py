@@ -94,7 +94,8 @@ class ParseCache:
         item = self.notes.get(str(path))
         if not isinstance(item, dict) or not item.get("trusted") or item.get("key") != list(key):
             return None
-        return self._load(path, item, NoteText(lines=[]))
+        # not read, so never reparsed: its headings' lines (anchors) are not needed
+        return self._load(path, item, NoteText(lines=[]), anchors=False)
 
     def parsed(self, path: pathlib.Path, data: bytes, text: str, key: Key | None) -> ParsedNote:
         """The parse of *text* (decoded from *data*), from the cache when it can be.
@@ -182,7 +183,7 @@ class ParseCache:
         self.changed = False
 
     def _load(
-        self, path: pathlib.Path, item: dict[str, t.Any], note: NoteText
+        self, path: pathlib.Path, item: dict[str, t.Any], note: NoteText, *, anchors: bool = True
     ) -> ParsedNote | None:
         files: dict[str, pathlib.Path] = {}  # one Path per file, not one per entry
         try:
@@ -193,7 +194,7 @@ class ParseCache:
                 [_entry(e, files) for e in item["entries"]],
                 [Problem(_path(f, files), int(n), str(m)) for f, n, m in item["problems"]],
                 int(item["body_start"]),
-                [int(anchor[0]) for anchor in item["anchors"]],
+                [int(anchor[0]) for anchor in item["anchors"]] if anchors else [],
             )
         except (KeyError, TypeError, ValueError) as error:
             log.debug("parse cache entry for %s not used: %s", path, error)

@@ -53,6 +53,8 @@ def reparse(previous: ParsedNote, text: str, unchanged: int | None = None) -> Pa
     if not above:
         return parse_note(text, previous.path)
     start = above[-1]
+    if _open_block_above(note, start):
+        return parse_note(text, previous.path)
     below = [b for b in previous.anchors if b > start and b >= len(old) - suffix] if suffix else []
     with paused_gc():
         if below:
@@ -60,6 +62,20 @@ def reparse(previous: ParsedNote, text: str, unchanged: int | None = None) -> Pa
             if found is not None:
                 return found
         return _from(previous, note, start)
+
+
+def _open_block_above(note: NoteText, start: int) -> bool:
+    """The note opens with a ``---`` line not closed above *start*.
+
+    A ``---`` or ``...`` line added below would close it into frontmatter (or a
+    block read as Markdown): what the note's top means changes, so it is read whole.
+    """
+    if not note.lines or note.bare(0).rstrip() != "---":
+        return False
+    return not any(
+        note.bare(index).rstrip() in {"---", "..."}
+        for index in range(1, min(start, len(note.lines)))
+    )
 
 
 def _from(previous: ParsedNote, note: NoteText, start: int) -> ParsedNote:

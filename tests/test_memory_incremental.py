@@ -71,6 +71,24 @@ def test_reparse_of_a_change_between_headings(
     same_reading(reparse(before, text), parse(text))
 
 
+@pytest.mark.parametrize("closing", ["---", "..."])
+def test_a_line_below_that_closes_the_opening_dashes_is_read_whole(closing: str) -> None:
+    """A note that opens with ``---`` (no frontmatter yet): a closing line added below
+    turns its top into a frontmatter block, so no heading's parse can be kept.
+    (Found by the property above.)"""
+    text = (
+        "---\n\n# Active Long-Running Processes\n\n- `0` — running\n"
+        "  - command: `codex exec 'c'`\n# 2026-02-01 Sunday\n"
+    )
+    before = parse(text)
+    assert before.body_start == 0 and before.anchors == [2, 6]
+    lines = NoteText.from_text(text).lines
+    changed = NoteText(lines=[*lines[:6], f"{closing}\n", *lines[6:]]).text
+    assert parse(changed).problems  # the block is read again, and is not valid YAML
+    same_reading(reparse(before, changed), parse(changed))
+    same_reading(reparse(before, changed, 6), parse(changed))
+
+
 def test_reparse_resumes_at_the_last_heading_above_the_change() -> None:
     """What was read above that heading is taken over, not read again."""
     head = "# Day\n\n## Active Long-Running Processes\n\n- api: codex exec x\n\n"

@@ -25,7 +25,7 @@ def main() -> None:
 
 
 def script() -> None:
-    """The console script (`heartbeat`) and `python -m heartbeat`.
+    """The console script (`heartbeat`).
 
     As ``main``, but a finished check leaves at once (``leave``): a check's
     own work is over in a tenth of a second, and tearing down the interpreter
