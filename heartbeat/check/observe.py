@@ -155,7 +155,6 @@ def observe(
         "profile": profile.name if profile else None,
         "account": profiles.account(command, env),
         "paused": _paused(entry, now),
-        "ralph": ralph_command(entry),
         "rewritten": fixed if used else None,
         "rejected_flag": (used[0].flag, used[0].replacement, used[0].removed_in) if used else None,
     }
@@ -170,6 +169,7 @@ def observe(
         return Observation(
             agent_session=sid,
             state=PaneState.DEAD,
+            ralph=ralph_command(entry),
             log=_log(agent, log_events, started, memory, ts),
             **base,
         )
@@ -193,6 +193,8 @@ def observe(
     observation = Observation(
         agent_session=sid,
         state=PaneState.EXITED if exited else PaneState.RUNNING,
+        # only a session that ended may be restarted as a Ralph loop (read_and_exit)
+        ralph=ralph_command(entry) if exited else None,
         exit_code=code,
         hook=finish[-1].line if exited and finish else None,
         exit_kind=agent.exit_codes.get(code) if agent and code is not None else None,
