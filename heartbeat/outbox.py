@@ -15,6 +15,7 @@ import json
 import os
 import typing as t
 
+from heartbeat.state import OUTBOX_FILE
 from memory_schema.lazylog import LazyLogger
 
 if t.TYPE_CHECKING:
@@ -25,7 +26,7 @@ if t.TYPE_CHECKING:
 
 log = LazyLogger(__name__)
 
-OUTBOX = "outbox.json"
+OUTBOX = OUTBOX_FILE
 #: Seconds in which identical news is not sent again (the gateway's wake rate limit).
 RATE_WINDOW = 30.0
 #: Failed attempts after which a notification is given up (and reported in the note).

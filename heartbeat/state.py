@@ -23,6 +23,8 @@ log = LazyLogger(__name__)
 R = t.TypeVar("R")
 
 STATE_FILE = "state.json"
+#: Notifications that did not arrive yet (heartbeat.outbox), beside the state.
+OUTBOX_FILE = "outbox.json"
 VERSION = 1
 #: Forget sessions not seen in the notes for this long (seconds).
 FORGET_AFTER = 7 * 24 * 3600

@@ -137,11 +137,12 @@ def _journal(
         down = f"tmux server down ({seen.server_message}); " if seen.server_down else ""
         message = f"heartbeat: {down}" + "; ".join(news)
     delivery = act.notify(settings, message, now.timestamp())
-    result.notifications = delivery.notifications
-    result.warnings += delivery.warnings
     clock = now.strftime("%H:%M")
     events = [event for _, event in told if event]
-    events += [f"{clock} {line}" for line in delivery.gave_up]
+    if delivery is not None:
+        result.notifications = delivery.notifications
+        result.warnings += delivery.warnings
+        events += [f"{clock} {line}" for line in delivery.gave_up]
     result.events = events
     try:
         result.note_written = journal.write_back(settings, day, outcomes, seen.carry, events)

@@ -12,6 +12,7 @@ import typing as t
 
 from heartbeat.errors import TmuxError
 from heartbeat.session import build_launch, client_environment, resume_command
+from heartbeat.state import OUTBOX_FILE
 from heartbeat.words import Action, Diagnosis
 
 if t.TYPE_CHECKING:
@@ -150,12 +151,15 @@ def verify(outcome: Outcome) -> Outcome:
     return outcome._replace(verification=verification, detail=verification.summary())
 
 
-def notify(settings: Settings, message: str | None, now: float) -> Delivery:
+def notify(settings: Settings, message: str | None, now: float) -> Delivery | None:
     """Send this check's news with what still waits from earlier checks; never raises.
 
     What did not arrive is kept in the state folder and tried again on the
-    next check, a few times at most (``heartbeat.outbox``).
+    next check, a few times at most (``heartbeat.outbox``). None when there
+    is no news and nothing waits (the outbox is not even loaded).
     """
+    if message is None and not (settings.state_dir / OUTBOX_FILE).exists():
+        return None
     from heartbeat.outbox import deliver
 
     return deliver(settings, message, settings.state_dir, now)
