@@ -199,14 +199,14 @@ def _coerce(key: str, value: object, where: str) -> object:
 
 def read_config_file(path: pathlib.Path) -> dict[str, t.Any]:
     """The TOML file's settings; {} when it does not exist. Raises ConfigError."""
-    import tomllib
-
     try:
         data = path.read_bytes()
     except FileNotFoundError:
         return {}
     except OSError as error:
         raise ConfigError(f"{path}: cannot be read ({error.strerror})") from None
+    import tomllib  # only for a file there is
+
     try:
         parsed = tomllib.loads(data.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:

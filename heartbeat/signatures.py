@@ -24,24 +24,23 @@ KINDS = (
 )
 ANSI_RE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07|\r")
 
-SECRET_PATTERNS = (
-    (re.compile(r"\bsk-(?:proj-|ant-)?[A-Za-z0-9_-]{6,}"), "sk-[REDACTED]"),
-    (re.compile(r"\b[Bb]earer\s+[A-Za-z0-9._~+/=-]{6,}"), "Bearer [REDACTED]"),
-    (re.compile(r"\bgh[opsur]_[A-Za-z0-9]{6,}"), "gh_[REDACTED]"),
-    (re.compile(r"\bgithub_pat_[A-Za-z0-9_]{10,}"), "github_pat_[REDACTED]"),
-    (re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{6,}"), "xox-[REDACTED]"),
-    (re.compile(r"\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]*\.?[A-Za-z0-9_-]*"), "[REDACTED-JWT]"),
+#: Secrets and their markers: (pattern, replacement), compiled at the first redaction.
+SECRET_SOURCES = (
+    (r"\bsk-(?:proj-|ant-)?[A-Za-z0-9_-]{6,}", "sk-[REDACTED]"),
+    (r"\b[Bb]earer\s+[A-Za-z0-9._~+/=-]{6,}", "Bearer [REDACTED]"),
+    (r"\bgh[opsur]_[A-Za-z0-9]{6,}", "gh_[REDACTED]"),
+    (r"\bgithub_pat_[A-Za-z0-9_]{10,}", "github_pat_[REDACTED]"),
+    (r"\bxox[abposr]-[A-Za-z0-9-]{6,}", "xox-[REDACTED]"),
+    (r"\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]*\.?[A-Za-z0-9_-]*", "[REDACTED-JWT]"),
     (
-        re.compile(
-            r"(?i)\b((?:api[_-]?key|access[_-]?token|refresh[_-]?token|id[_-]?token|"
-            r"secret|password|passwd)[\"']?\s*[:=]\s*[\"']?)[^\s\"',}]{4,}"
-        ),
+        r"(?i)\b((?:api[_-]?key|access[_-]?token|refresh[_-]?token|id[_-]?token|"
+        r"secret|password|passwd)[\"']?\s*[:=]\s*[\"']?)[^\s\"',}]{4,}",
         r"\1[REDACTED]",
     ),
 )
 
 
-#: What a line holds, in lower case, when one of SECRET_PATTERNS can match it.
+#: What a line holds, in lower case, when one of SECRET_SOURCES can match it.
 SECRET_NEEDLES = (
     "sk-",
     "bearer",
@@ -68,9 +67,15 @@ def redact(text: str) -> str:
     low = text.lower()
     if not any(needle in low for needle in SECRET_NEEDLES):
         return text
-    for pattern, replacement in SECRET_PATTERNS:
+    for pattern, replacement in secret_patterns():
         text = pattern.sub(replacement, text)
     return text
+
+
+@functools.cache
+def secret_patterns() -> tuple[tuple[re.Pattern[str], str], ...]:
+    """SECRET_SOURCES compiled."""
+    return tuple((re.compile(source), replacement) for source, replacement in SECRET_SOURCES)
 
 
 def clean(line: str) -> str:
