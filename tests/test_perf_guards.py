@@ -457,7 +457,8 @@ def startups() -> list[Startup]:
             [sys.executable, "-X", "importtime", "-c", "import heartbeat.cli"],
             RESTART_CRON_VERIFY,
         ),
-        Startup("help", [script, "--help"], RESTART_CRON_VERIFY),
+        # captured, not a terminal: click's plain help, without rich and markdown-it
+        Startup("help", [script, "--help"], (*RESTART_CRON_VERIFY, "rich", "markdown_it")),
         # status reports whether cron keeps the schedule (DESIGN §7): heartbeat.cron is
         # its to import; croniter only when a crontab entry is installed.
         Startup("status", [script, "status"], ("heartbeat.verify", "heartbeat.notify", "libtmux")),
@@ -498,17 +499,23 @@ QUIET_FORBIDDEN = (
     "heartbeat.cli.commands",
     "heartbeat.verify",
     "libtmux",
+    # paid only by a check that writes a note or notifies
+    "tempfile",
+    "heartbeat.outbox",
 )
 
 
 class Quiet(t.NamedTuple):
     id: str
     argv: list[str]
+    #: Also not imported: a check that writes its state keeps the note's parse, logs
+    #: nothing and so loads no logging; a dry run parses (markdown-it logs).
+    also: tuple[str, ...] = ()
 
 
 QUIET = [
-    Quiet("quiet", ["check", "--quiet"]),
-    Quiet("json", ["check", "--json"]),
+    Quiet("quiet", ["check", "--quiet"], ("logging",)),
+    Quiet("json", ["check", "--json"], ("logging",)),
     Quiet("dry-run", ["check", "--dry-run", "--quiet"]),
 ]
 
@@ -550,7 +557,8 @@ def test_a_quiet_check_imports_no_cli_framework_date_library_or_notifier(
     modules, result = quiet_check_imports(agents, notes_dir, quiet.argv)
     assert "heartbeat.check" in modules, result.stderr[-2000:]
     top = {m.split(".")[0] for m in modules}
-    assert sorted(m for m in QUIET_FORBIDDEN if m in modules or m in top) == []
+    forbidden = (*QUIET_FORBIDDEN, *quiet.also)
+    assert sorted(m for m in forbidden if m in modules or m in top) == []
 
 
 def test_a_quiet_check_does_not_parse_an_unchanged_note(
@@ -558,6 +566,7 @@ def test_a_quiet_check_does_not_parse_an_unchanged_note(
 ) -> None:
     modules, _ = quiet_check_imports(agents, notes_dir, ["check", "--quiet"])
     assert "markdown_it" not in modules
+    assert "memory_schema.parse" not in modules
 
 
 # ---------------------------------------------------------------------- the debug log

@@ -9,9 +9,10 @@ from __future__ import annotations
 import typer
 
 import heartbeat.cli.misc as misc
-from heartbeat.cli import check, cron, notes, schedule
+from heartbeat.cli import check, common, cron, notes, schedule
 
 app = typer.Typer(
+    rich_markup_mode=common.MARKUP,
     name="heartbeat",
     help="Keeps long-running AI coding agents in tmux alive and honest, from cron.",
     no_args_is_help=True,

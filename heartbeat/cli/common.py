@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime
 import functools
 import pathlib
+import sys
 import typing as t
 
 import typer
@@ -26,6 +27,13 @@ if t.TYPE_CHECKING:
 
 P = t.ParamSpec("P")
 R = t.TypeVar("R")
+
+#: Help and usage errors go through rich only to a terminal, where its panels show;
+#: piped or captured, click's plain text says the same without loading rich and
+#: markdown-it (a third of a ``--help``).
+MARKUP: t.Literal["rich"] | None = (
+    "rich" if sys.stdout is not None and sys.stdout.isatty() else None
+)
 
 NotesDirOption = t.Annotated[
     pathlib.Path | None,

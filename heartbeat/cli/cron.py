@@ -15,6 +15,7 @@ if t.TYPE_CHECKING:
     from heartbeat.schedule.cron import CronResult
 
 app = typer.Typer(
+    rich_markup_mode=common.MARKUP,
     help="Install, show or remove the crontab entry that runs `heartbeat check`.",
     no_args_is_help=True,
 )

@@ -129,7 +129,9 @@ def _render_demo(result: DemoResult) -> None:
 
 
 config_app = typer.Typer(
-    help="Show the effective settings and where each came from.", no_args_is_help=True
+    rich_markup_mode=common.MARKUP,
+    help="Show the effective settings and where each came from.",
+    no_args_is_help=True,
 )
 
 

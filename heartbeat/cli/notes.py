@@ -11,6 +11,7 @@ from heartbeat.cli import common
 from heartbeat.errors import ExitCode
 
 app = typer.Typer(
+    rich_markup_mode=common.MARKUP,
     help="Read and edit the sessions listed in the daily notes, without touching tmux.",
     no_args_is_help=True,
 )

@@ -17,6 +17,7 @@ if t.TYPE_CHECKING:
     from heartbeat.schedule.result import ScheduleResult
 
 app = typer.Typer(
+    rich_markup_mode=common.MARKUP,
     help="Run `heartbeat check` from launchd, a systemd timer, OpenClaw or cron.",
     no_args_is_help=True,
 )
