@@ -11,7 +11,6 @@ in order, so a binary search over a few small reads finds that line.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import os
 import re
@@ -40,13 +39,15 @@ PROBE_LIMIT = 16 * PROBE
 STAMP_BYTES = 48
 
 
-@dataclasses.dataclass
 class LogRead:
-    path: str
-    bytes_read: int = 0
-    skipped: int = 0
-    matches: list[tuple[float, Match]] = dataclasses.field(default_factory=list)
-    error: str | None = None
+    """What one read of a log found: bytes read and skipped, the matches, or the error."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.bytes_read = 0
+        self.skipped = 0
+        self.matches: list[tuple[float, Match]] = []
+        self.error: str | None = None
 
 
 def line_time(line: str, default: float) -> float:

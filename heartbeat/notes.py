@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import typing as t
 
@@ -17,14 +16,24 @@ if t.TYPE_CHECKING:
     from heartbeat.config import Settings
 
 
-@dataclasses.dataclass
 class NotesResult:
-    notes: list[pathlib.Path]
-    entries: list[ms.Entry]
-    problems: list[ms.Problem]
-    message: str = ""
-    #: Active entries whose command uses a flag the installed agent rejects, with the rewrite.
-    warnings: list[ms.Problem] = dataclasses.field(default_factory=list)
+    """What a `heartbeat notes` command read or did (a plain class: a check imports this
+    module, and a dataclass would cost it its build)."""
+
+    def __init__(
+        self,
+        notes: list[pathlib.Path],
+        entries: list[ms.Entry],
+        problems: list[ms.Problem],
+        message: str = "",
+        warnings: list[ms.Problem] | None = None,
+    ) -> None:
+        self.notes = notes
+        self.entries = entries
+        self.problems = problems
+        self.message = message
+        #: Active entries whose command uses a flag the installed agent rejects, with the rewrite.
+        self.warnings: list[ms.Problem] = [] if warnings is None else warnings
 
     def to_json(self) -> dict[str, object]:
         return {

@@ -12,7 +12,6 @@ calls are counted, and nothing else is imported at start-up.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import pathlib
 import typing as t
@@ -53,27 +52,48 @@ class Pane(t.NamedTuple):
     path: str = ""
 
 
-@dataclasses.dataclass
 class Probe:
-    """What one probe saw: the server's state, the panes per session, their output."""
+    """What one probe saw: the server's state, the panes per session, their output.
 
-    server: ServerState
-    message: str = ""
-    panes: dict[str, list[Pane]] = dataclasses.field(default_factory=dict)
-    output: dict[str, str] = dataclasses.field(default_factory=dict)
+    (Plain classes here and in ``Tmux``: a dataclass costs every check its build at import.)
+    """
+
+    def __init__(
+        self,
+        server: ServerState,
+        message: str = "",
+        panes: dict[str, list[Pane]] | None = None,
+        output: dict[str, str] | None = None,
+    ) -> None:
+        self.server = server
+        self.message = message
+        self.panes = {} if panes is None else panes
+        self.output = {} if output is None else output
+
+    def __repr__(self) -> str:
+        return f"Probe({self.server!r}, {self.message!r}, {len(self.panes)} sessions)"
 
     def session_panes(self, name: str) -> list[Pane]:
         return self.panes.get(name, [])
 
 
-@dataclasses.dataclass
 class Tmux:
     """The tmux server on one socket path; counts the client processes it starts."""
 
-    socket: pathlib.Path
-    binary: str | None = None
-    calls: int = 0
-    timeout: float = TIMEOUT
+    def __init__(
+        self,
+        socket: pathlib.Path,
+        binary: str | None = None,
+        calls: int = 0,
+        timeout: float = TIMEOUT,
+    ) -> None:
+        self.socket = socket
+        self.binary = binary
+        self.calls = calls
+        self.timeout = timeout
+
+    def __repr__(self) -> str:
+        return f"Tmux({str(self.socket)!r})"
 
     def _binary(self) -> str:
         if self.binary is None:

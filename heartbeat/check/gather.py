@@ -6,7 +6,6 @@ constant number of tmux calls (one ``list-panes``, one chained capture).
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import typing as t
 
@@ -34,21 +33,21 @@ MAX_SESSIONS = 200
 MAX_COMMAND_BYTES = 15_000
 
 
-@dataclasses.dataclass
 class Seen:
     """What one check read: the result so far, the observations and what they need."""
 
-    result: CheckResult
-    tmux: Tmux
-    state: State = dataclasses.field(default_factory=State)
-    profiles: Profiles | None = None
-    observations: list[Observation] = dataclasses.field(default_factory=list)
-    memories: list[SessionState] = dataclasses.field(default_factory=list)
-    carry: list[ms.Entry] = dataclasses.field(default_factory=list)
-    server_down: bool = False
-    server_message: str = ""
-    #: Nothing to decide: the notes folder is refused, too many sessions, or no tmux.
-    stop: bool = False
+    def __init__(self, result: CheckResult, tmux: Tmux) -> None:
+        self.result = result
+        self.tmux = tmux
+        self.state = State()
+        self.profiles: Profiles | None = None
+        self.observations: list[Observation] = []
+        self.memories: list[SessionState] = []
+        self.carry: list[ms.Entry] = []
+        self.server_down = False
+        self.server_message = ""
+        #: Nothing to decide: the notes folder is refused, too many sessions, or no tmux.
+        self.stop = False
 
 
 def gather(

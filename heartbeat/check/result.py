@@ -13,8 +13,7 @@ if t.TYPE_CHECKING:
     from heartbeat.check.act import Outcome
 
 
-@dataclasses.dataclass
-class SessionReport:
+class SessionReport(t.NamedTuple):
     """One session's line in the report (DESIGN §5's JSON `sessions`)."""
 
     name: str
@@ -27,7 +26,7 @@ class SessionReport:
     evidence: list[str]
     source: str
     hint: str = ""
-    last_lines: list[str] = dataclasses.field(default_factory=list)
+    last_lines: list[str] = []  # noqa: RUF012 - a NamedTuple: never changed in place
     running_for: float | None = None
     idle: float | None = None
     verification: dict[str, object] | None = None
@@ -60,7 +59,7 @@ class SessionReport:
         )
 
     def to_json(self) -> dict[str, object]:
-        return dataclasses.asdict(self)
+        return self._asdict()
 
 
 @dataclasses.dataclass

@@ -42,17 +42,18 @@ class Decision(t.NamedTuple):
     resume: str | None = None
 
 
-@dataclasses.dataclass
 class Tally:
-    """What one pass counts across sessions (local to ``decide``)."""
+    """What one pass counts across sessions (local to ``decide``; a plain class, as a
+    dataclass costs every check its build at import)."""
 
-    restarts: int = 0
-    rate_restarts: int = 0
-    rate_limited: int = 0
-    auth_accounts: set[str] = dataclasses.field(default_factory=set)
-    accounts: collections.Counter[str] = dataclasses.field(default_factory=collections.Counter)
-    #: Accounts under a usage-limit hold, and until when (epoch seconds).
-    holds: dict[str, float] = dataclasses.field(default_factory=dict)
+    def __init__(self) -> None:
+        self.restarts = 0
+        self.rate_restarts = 0
+        self.rate_limited = 0
+        self.auth_accounts: set[str] = set()
+        self.accounts: collections.Counter[str] = collections.Counter()
+        #: Accounts under a usage-limit hold, and until when (epoch seconds).
+        self.holds: dict[str, float] = {}
 
 
 def base(case: Case, diagnosis: Diagnosis, now: datetime.datetime, **changes: t.Any) -> Decision:
