@@ -173,7 +173,8 @@ def observe(
             log=_log(agent, log_events, started, memory, ts),
             **base,
         )
-    finish = [m for m in scan(output, signatures, "pane") if m.kind == "finish"]
+    # matches are per kind and line: the hook's own signatures find the same hook lines
+    finish = scan(output, [s for s in signatures if s.kind == "finish"], "pane")
     exited = _at_tail(panes, running) and (bool(finish) or all(p.dead for p in panes))
     if exited:
         code = int(finish[-1].groups.get("code", "1")) if finish else panes[0].dead_status
