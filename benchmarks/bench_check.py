@@ -102,13 +102,16 @@ for name in "$@"; do
     grep -E "$NAIVE_PATTERN" "$log" | tail -n 5
 done
 """
-#: The Python floor: the check's two tmux calls and its note read, and nothing else.
+#: The Python floor: the check's two tmux calls and its note read, and nothing else
+#: (as ruff formats it: results.md shows it in a code block the format gate reads).
 FLOOR = """\
 import subprocess, sys
+
 sock, note, names = sys.argv[1], sys.argv[2], set(sys.argv[3:])
 listing = subprocess.run(
     ["tmux", "-S", sock, "list-panes", "-a", "-F", "#{pane_id} #{session_name}"],
-    capture_output=True, text=True,
+    capture_output=True,
+    text=True,
 ).stdout
 args = []
 for line in listing.splitlines():
