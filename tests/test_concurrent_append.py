@@ -15,7 +15,6 @@ import os
 import pathlib
 import subprocess
 import sys
-import time
 
 import memory_schema as ms
 
@@ -62,10 +61,9 @@ def test_no_line_is_lost_between_an_appender_and_100_adds(notes_dir: pathlib.Pat
         text=True,
     )
     try:
-        started = time.monotonic()
+        # each add has its own 60 s timeout, the hang guard; speed is measured in benchmarks/
         with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
             results = list(pool.map(add, range(ADDS)))
-        elapsed = time.monotonic() - started
     finally:
         stop.touch()
         out, _ = appender.communicate(timeout=30)
@@ -75,9 +73,6 @@ def test_no_line_is_lost_between_an_appender_and_100_adds(notes_dir: pathlib.Pat
     assert failures == []
     assert all("Traceback" not in r.stderr for r in results)
     assert appended > ADDS  # the appender really ran alongside the adds
-    # A hang guard only (each add has its own 60 s timeout): on a busy 2-core
-    # machine the 100 adds took 70-80 s; speed is measured in benchmarks/.
-    assert elapsed < 600
 
     lines = note.read_text(encoding="utf-8").splitlines()
     for index in range(appended):

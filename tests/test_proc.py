@@ -77,12 +77,12 @@ def test_a_file_that_may_not_be_executed_says_so(tmp_path: pathlib.Path) -> None
     assert result.reason() == "prog: Permission denied"
 
 
+# a hang guard: a runner that waited for what the program started would wait 600 s
+@pytest.mark.timeout(HANG_GUARD)
 def test_a_timeout_kills_the_program_and_what_it_started(tmp_path: pathlib.Path) -> None:
     pids = tmp_path / "pids"
     prog = script(tmp_path, f"sleep 600 & echo $! > {pids}; echo started; sleep 600")
-    began = time.monotonic()
     result = proc.run([prog], timeout=1)
-    assert time.monotonic() - began < HANG_GUARD
     assert (result.returncode, result.error) == (None, "timed out after 1 s")
     assert result.stdout == "started\n"
     child = int(pids.read_text())
@@ -105,12 +105,12 @@ def test_a_daemon_holding_the_output_does_not_hang_the_caller(tmp_path: pathlib.
     """A notifier that starts a gateway and exits: its output files stay open in the daemon."""
     pids = tmp_path / "pids"
     prog = script(tmp_path, f"setsid sleep 600 & echo $! > {pids}; echo done")
-    began = time.monotonic()
+    # a runner that read the output to its end would wait for the daemon: its own
+    # timeout (the hang guard) would end the run, and the result would not be ok
     result = proc.run([prog], timeout=HANG_GUARD)
     try:
-        assert result.ok
+        assert result.ok, result.error
         assert result.stdout == "done\n"
-        assert time.monotonic() - began < HANG_GUARD
     finally:
         os.kill(int(pids.read_text()), signal.SIGKILL)
 

@@ -8,7 +8,6 @@ import os
 import pathlib
 import subprocess
 import sys
-import time
 import typing as t
 
 import pendulum
@@ -30,7 +29,6 @@ class Run:
     code: int
     stdout: str
     stderr: str
-    seconds: float
 
     @property
     def json(self) -> dict[str, t.Any]:
@@ -42,9 +40,9 @@ class Run:
 def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = BOUND_SECONDS) -> Run:
     """Run the installed ``heartbeat`` in a subprocess with the test's environment.
 
-    Asserts what every answer owes: no traceback, within the time bound.
+    Asserts what every answer owes: no traceback. *timeout* is a hang guard
+    (``subprocess.TimeoutExpired``), not a speed target.
     """
-    started = time.monotonic()
     done = subprocess.run(
         [str(HEARTBEAT), *args],
         capture_output=True,
@@ -54,9 +52,8 @@ def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = BOUN
         stdin=subprocess.DEVNULL,
         check=False,
     )
-    run = Run(done.returncode, done.stdout, done.stderr, time.monotonic() - started)
+    run = Run(done.returncode, done.stdout, done.stderr)
     assert "Traceback" not in run.stderr, run.stderr[-3000:]
-    assert run.seconds < timeout
     return run
 
 

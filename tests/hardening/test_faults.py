@@ -112,6 +112,7 @@ def test_server_killed_between_listing_and_capture(
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(120)  # a hang guard: a frozen server, no timeout
 def test_frozen_server_is_a_problem_within_the_timeout(
     agents: pathlib.Path, notes_dir: pathlib.Path
 ) -> None:
@@ -121,9 +122,7 @@ def test_frozen_server_is_a_problem_within_the_timeout(
     pid = server_pid(agents)
     os.kill(pid, signal.SIGSTOP)
     try:
-        started = time.monotonic()
         result = support.check_at(tmux=Tmux(agents, timeout=2))
-        assert time.monotonic() - started < 120  # a hang guard: a frozen server, no timeout
     finally:
         os.kill(pid, signal.SIGCONT)
     assert result.exit_code == 1
@@ -263,6 +262,7 @@ NOTIFIERS = [
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(120)  # a hang guard: a notifier that never returns
 @pytest.mark.parametrize("case", NOTIFIERS, ids=[c.id for c in NOTIFIERS])
 def test_a_bad_notifier_never_breaks_the_check(
     case: Notifier,
@@ -283,14 +283,12 @@ def test_a_bad_notifier_never_breaks_the_check(
     monkeypatch.setenv("HEARTBEAT_NOTIFY", str(script))
     monkeypatch.chdir(tmp_path)
     note = note_with(notes_dir, "job")
-    started = time.monotonic()
     try:
         result = support.check_at()
     finally:
         daemon = tmp_path / "daemon.pid"
         if daemon.exists():
             os.kill(int(daemon.read_text()), signal.SIGKILL)
-    assert time.monotonic() - started < 120  # a hang guard: a notifier that never returns
     assert support.session(result, "job").action == "restarted"
     [sent] = result.notifications
     if case.error:
@@ -557,6 +555,7 @@ def test_a_debug_log_that_cannot_grow_prints_no_traceback(
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(120)  # a hang guard: a check over a 7 MiB note takes under a second
 def test_oversized_today_note_is_never_rewritten(
     agents: pathlib.Path, notes_dir: pathlib.Path
 ) -> None:
@@ -569,9 +568,7 @@ def test_oversized_today_note_is_never_rewritten(
     with today.open("wb") as handle:  # few, long lines: under the line cap, over the byte cap
         handle.write(b"# today\n" + (b"Some prose. " * 8000 + b"\n") * 100)
     before = support.snapshot(today)
-    started = time.monotonic()
     result = support.check_at()
-    assert time.monotonic() - started < support.BOUND_SECONDS
     assert any("bytes, over" in p.message for p in result.problems)
     assert support.snapshot(today) == before
 
