@@ -16,13 +16,10 @@ from __future__ import annotations
 import importlib
 import typing as t
 
-# eager: the function shares its name with its module, which an import of
-# memory_schema.collect would otherwise leave in its place
-from memory_schema.collect import Collection, NotesFolderError, collect
-
 if t.TYPE_CHECKING:
     from memory_schema.atomic import atomic_write
     from memory_schema.batch import NoteEdits, add_entry
+    from memory_schema.collection import Collection, NotesFolderError, collect
     from memory_schema.edit import (
         NotCanonical,
         append_log,
@@ -60,12 +57,12 @@ if t.TYPE_CHECKING:
 #: (PEP 562): reading a note the parse cache knows does not import the parser,
 #: the editors or markdown-it.
 _HOMES = {
+    "Collection": "collection",
+    "NotesFolderError": "collection",
+    "collect": "collection",
     "atomic_write": "atomic",
     "NoteEdits": "batch",
     "add_entry": "batch",
-    "Collection": "collect",
-    "NotesFolderError": "collect",
-    "collect": "collect",
     "NotCanonical": "edit",
     "append_log": "edit",
     "mark_removed": "edit",

@@ -96,8 +96,8 @@ def test_core_modules_never_import_typer() -> None:
 
 
 def test_memory_schema_names_are_what_they_name_whatever_loads_first() -> None:
-    """``memory_schema`` loads a name's module at first use (PEP 562); a submodule of
-    the same name, imported before (``memory_schema.collect``), must not take its place."""
+    """``memory_schema`` loads a name's module at first use (PEP 562); a submodule
+    named as a public name, imported before it, would take its place: none may be."""
     code = (
         "import importlib, pkgutil, types\n"
         "import memory_schema as ms\n"
