@@ -26,7 +26,6 @@ if t.TYPE_CHECKING:
 
 log = LazyLogger(__name__)
 
-OUTBOX = OUTBOX_FILE
 #: Seconds in which identical news is not sent again (the gateway's wake rate limit).
 RATE_WINDOW = 30.0
 #: Failed attempts after which a notification is given up (and reported in the note).
@@ -151,7 +150,7 @@ def _gave_up_line(item: dict[str, t.Any]) -> str:
 def _load(state_dir: pathlib.Path | None, warnings: list[str]) -> _Box:
     if state_dir is None:
         return _Box([], [])
-    path = state_dir / OUTBOX
+    path = state_dir / OUTBOX_FILE
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -170,7 +169,7 @@ def _load(state_dir: pathlib.Path | None, warnings: list[str]) -> _Box:
 def _save(state_dir: pathlib.Path | None, box: _Box, warnings: list[str]) -> None:
     if state_dir is None:
         return
-    path = state_dir / OUTBOX
+    path = state_dir / OUTBOX_FILE
     if not box.pending and not box.sent:
         try:
             path.unlink(missing_ok=True)

@@ -17,6 +17,7 @@ import pytest
 
 from heartbeat import outbox
 from heartbeat.config import load_settings
+from heartbeat.state import OUTBOX_FILE
 from tests import helpers
 from tests.cronbox import (  # noqa: F401 - fixtures, registered by being imported
     crontab_sandbox_fixture,
@@ -154,11 +155,11 @@ def test_notification_off_sends_nothing_and_keeps_nothing(
 ) -> None:
     state = tmp_path / "state"
     state.mkdir()
-    (state / outbox.OUTBOX).write_text(json.dumps({"pending": [{"text": "old", "attempts": 1}]}))
+    (state / OUTBOX_FILE).write_text(json.dumps({"pending": [{"text": "old", "attempts": 1}]}))
     done = deliver("heartbeat: job died", NOW)
     assert (done.sent, done.results, done.pending) == (None, [], [])
     assert standins.calls("openclaw") == []
-    assert not (state / outbox.OUTBOX).exists()
+    assert not (state / OUTBOX_FILE).exists()
 
 
 @pytest.mark.usefixtures("default_notify")
@@ -174,7 +175,7 @@ def test_an_unusable_outbox_never_stops_delivery(
 ) -> None:
     state = tmp_path / "state"
     state.mkdir()
-    (state / outbox.OUTBOX).write_text("{not json")
+    (state / OUTBOX_FILE).write_text("{not json")
     done = deliver("heartbeat: job died", NOW)
     assert done.sent is True
     assert "cannot be read" in done.warnings[0]
