@@ -157,7 +157,8 @@ def shipped_data(cache_dir: pathlib.Path | None = None) -> dict[str, dict[str, t
     # beside this module (the package is installed as files; importlib.resources costs more)
     here = pathlib.Path(__file__).parent
     files = {stem: here / f"{stem}.toml" for stem in (*SHIPPED, "common")}
-    key = [[stem, path.stat().st_size, path.stat().st_mtime_ns] for stem, path in files.items()]
+    stats = {stem: path.stat() for stem, path in files.items()}
+    key = [[stem, info.st_size, info.st_mtime_ns] for stem, info in stats.items()]
     cache = cache_dir / CACHE_FILE if cache_dir is not None else None
     if cache is not None:
         try:
