@@ -1,5 +1,5 @@
-"""Stand-ins for launchctl, systemctl and openclaw: there is no launchd, user manager or
-gateway on this machine.
+"""Stand-ins for launchctl, systemctl, systemd-run and openclaw: there is no launchd, user
+manager or gateway on this machine.
 
 Each is a tiny launcher on PATH that runs ``main`` below with its own name. Every
 call is recorded (``calls.jsonl`` in ``STANDIN_DIR``: one JSON argv per line)
@@ -26,7 +26,7 @@ if t.TYPE_CHECKING:
     from tests.cronbox import CrontabSandbox
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
-PROGRAMS = ("launchctl", "systemctl", "openclaw")
+PROGRAMS = ("launchctl", "systemctl", "systemd-run", "openclaw")
 LAUNCHER = """#!{python}
 import sys
 sys.path.insert(0, {repo!r})
@@ -100,7 +100,12 @@ def main(name: str, args: list[str]) -> int:
     with (folder / "calls.jsonl").open("a") as calls:
         calls.write(json.dumps([name, *args]) + "\n")
     state = _load(folder)
-    handler = {"launchctl": launchctl, "systemctl": systemctl, "openclaw": openclaw}[name]
+    handler = {
+        "launchctl": launchctl,
+        "systemctl": systemctl,
+        "systemd-run": systemd_run,
+        "openclaw": openclaw,
+    }[name]
     code = handler(args, state)
     _save(folder, state)
     return code
@@ -222,6 +227,48 @@ def systemctl(args: list[str], state: dict[str, t.Any]) -> int:
         return 0
     _err(f"Unknown command verb {args[0] if args else ''}.")
     return 1
+
+
+# ------------------------------------------------------------------------ systemd-run
+
+
+def systemd_run(args: list[str], state: dict[str, t.Any]) -> int:
+    """``[--user] --scope [--quiet] [--collect] [--unit NAME] [-p K=V] COMMAND…``: the
+    scope's name goes into ``scopes``, then COMMAND replaces this process, as the real
+    ``--scope`` runs it in the foreground with the caller's environment and status.
+    ``manager`` false fails as a missing bus does."""
+    words = iter(args)
+    scope, unit = False, None
+    command: list[str] = []
+    for word in words:
+        if word == "--scope":
+            scope = True
+        elif word in ("--user", "--quiet", "-q", "--collect", "-G"):
+            continue
+        elif word in ("--unit", "-u"):
+            unit = next(words, None)
+        elif word.startswith("--unit="):
+            unit = word.removeprefix("--unit=")
+        elif word in ("-p", "--property"):
+            next(words, None)
+        elif word.startswith("-"):
+            _err(f"systemd-run: unrecognized option '{word}'")
+            return 1
+        else:
+            command = [word, *words]
+    if not scope:
+        _err("This stand-in answers only --scope")
+        return 1
+    if not command:
+        _err("Command line to execute required.")
+        return 1
+    if not state.get("manager", True):
+        _err("Failed to connect to bus: No medium found")
+        return 1
+    state.setdefault("scopes", []).append(unit)
+    _save(pathlib.Path(os.environ["STANDIN_DIR"]), state)
+    sys.stdout.flush()
+    os.execvp(command[0], command)  # becomes the command, as the real --scope does
 
 
 # ------------------------------------------------------------------------ openclaw
