@@ -63,6 +63,8 @@ def test_install_writes_a_service_and_a_timer_that_name_this_heartbeat(
     assert out.startswith("installed and started the systemd timer heartbeat.timer\n")
     service = parse(units() / "heartbeat.service")
     assert service["Service"]["Type"] == "oneshot"
+    # the end of the oneshot stops only the check: a tmux server it started lives on
+    assert service["Service"]["KillMode"] == "process"
     assert unquote(service["Service"]["ExecStart"]) == [HEARTBEAT, "check", "--quiet"]
     env = dict(word.split("=", 1) for word in unquote(service["Service"]["Environment"]))
     assert env["PATH"].split(":")[:2] == ["/opt/homebrew/bin", "/usr/local/bin"]

@@ -7,6 +7,12 @@ wake. Both live in ``$XDG_CONFIG_HOME/systemd/user`` and are loaded with
 ``systemctl --user daemon-reload`` and ``enable --now``. The unit's environment
 is the manager's, not the shell's: the service sets PATH and the HEARTBEAT_* set
 at install, and appends its output to ``systemd.log`` in the state folder.
+
+The service says ``KillMode=process``: when the oneshot ends, systemd stops only
+the check's own process, not what it started — a tmux server a restart had to
+start (and every agent in it) would otherwise die with the service's cgroup
+(``KillMode=control-group``, the default). The check also starts such a server
+in a scope of its own (heartbeat.scope); this line keeps it where that cannot run.
 """
 
 from __future__ import annotations
@@ -108,7 +114,7 @@ def render(
     assignments = " ".join(_quote(f"{k}={v}", dollars=False) for k, v in job.environment)
     service = (
         f"{NOTE}\n[Unit]\nDescription=heartbeat: check the AI coding sessions in tmux\n\n"
-        f"[Service]\nType=oneshot\nEnvironment={assignments}\n"
+        f"[Service]\nType=oneshot\nKillMode=process\nEnvironment={assignments}\n"
         f"ExecStart={' '.join(_quote(word, dollars=True) for word in job.argv)}\n"
         f"StandardOutput=append:{log_file}\nStandardError=append:{log_file}\n"
     )
