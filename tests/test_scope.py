@@ -14,9 +14,11 @@ import pathlib
 import subprocess
 import typing as t
 
+import pendulum
 import pytest
 
 from heartbeat import scope
+from heartbeat.doctor import Level, load, run_doctor
 from heartbeat.tmux import Tmux
 from tests.cronbox import (  # noqa: F401 - fixtures, registered by being imported
     crontab_sandbox_fixture,
@@ -174,3 +176,73 @@ def test_the_server_a_service_starts_runs_in_its_scope(
     again = subprocess.run(wrapped, capture_output=True, text=True, timeout=30, check=False)
     assert again.returncode == 1
     assert "duplicate session: agent" in again.stderr
+
+
+# ------------------------------------------------------------------ the doctor's finding
+
+
+class DoctorRow(t.NamedTuple):
+    test_id: str
+    cgroup: str
+    says: list[str]  # in the finding; [] for none
+
+
+DOCTOR_ROWS = [
+    DoctorRow(
+        "heartbeat-service",
+        USER_SERVICE,
+        [
+            "lives in the systemd unit heartbeat.service",
+            "kills the server and every agent in it",
+            "systemd-run --user --scope tmux -S {socket} new -d",
+            "heartbeat schedule install --via systemd",
+            "KillMode=process",
+        ],
+    ),
+    DoctorRow(
+        "gateway",
+        GATEWAY,
+        [
+            "lives in the systemd unit openclaw-gateway.service",
+            "systemd-run --user --scope tmux -S {socket} new -d",
+            "`KillMode=process` (`systemctl --user edit openclaw-gateway.service`)",
+        ],
+    ),
+    DoctorRow(
+        "system-service",
+        SYSTEM_SERVICE,
+        ["systemd-run --scope tmux -S {socket} new -d", "heartbeat schedule install"],
+    ),
+    DoctorRow("own-scope", LOGIN, []),
+]
+
+
+@pytest.mark.parametrize("row", DOCTOR_ROWS, ids=[r.test_id for r in DOCTOR_ROWS])
+def test_doctor_says_when_the_server_lives_in_a_unit_that_kills_it(
+    row: DoctorRow, socket_path: pathlib.Path, session: libtmux.Session, tmp_path: pathlib.Path
+) -> None:
+    pid = Tmux(socket_path).run("display-message", "-p", "#{pid}").stdout.strip()
+    proc = tmp_path / "proc"
+    (proc / pid).mkdir(parents=True)
+    (proc / pid / "cgroup").write_text(row.cgroup)
+    settings, config = load()
+    result = run_doctor(settings, pendulum.now(), table="", config_finding=config, proc_root=proc)
+    found = result.by_check("server_unit")
+    if not row.says:
+        assert found == []
+        return
+    assert [f.level for f in found] == [Level.WARN]
+    line = found[0].line()
+    assert f"(pid {pid})" in line
+    for words in row.says:
+        assert words.format(socket=socket_path) in line
+
+
+def test_doctor_reads_the_real_proc_and_finds_no_unit(
+    socket_path: pathlib.Path, session: libtmux.Session
+) -> None:
+    """Here the real /proc shows no service (no systemd runs): nothing to say."""
+    settings, config = load()
+    result = run_doctor(settings, pendulum.now(), table="", config_finding=config)
+    assert result.by_check("server_unit") == []
+    assert "answers:" in "\n".join(f.line() for f in result.by_check("socket"))

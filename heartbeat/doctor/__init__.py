@@ -12,6 +12,7 @@ macOS checks are tried anywhere.
 from __future__ import annotations
 
 import os
+import pathlib
 import sys
 import typing as t
 
@@ -45,6 +46,7 @@ CHECKS: tuple[Callable[[Context], list[Finding]], ...] = (
     files.check_config,
     tools.check_tmux,
     tools.check_socket,
+    tools.check_server_unit,
     files.check_notes_folder,
     files.check_today_note,
     files.check_state,
@@ -102,11 +104,13 @@ def run_doctor(
     table: str | None = None,
     config_finding: Finding | None = None,
     platform: str | None = None,
+    proc_root: pathlib.Path | None = None,
 ) -> DoctorResult:
     """Every check of ``CHECKS``, in order. Never raises for what it finds.
 
     *table* is the crontab's text (None: read it with ``crontab -l``);
-    *platform* is ``sys.platform`` unless given.
+    *platform* is ``sys.platform`` unless given; *proc_root* is where processes'
+    cgroups are read (``/proc`` unless given).
     """
     env = os.environ if env is None else env
     ctx = Context(
@@ -117,6 +121,7 @@ def run_doctor(
         table=table,
         config_finding=config_finding,
         platform=sys.platform if platform is None else platform,
+        proc_root=pathlib.Path("/proc") if proc_root is None else proc_root,
     )
     findings: list[Finding] = []
     for check in CHECKS:

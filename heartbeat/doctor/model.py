@@ -94,6 +94,8 @@ class Context:
     home: pathlib.Path = dataclasses.field(default_factory=pathlib.Path.home)
     #: The schedulers that run the heartbeat, or None until found (``schedulers``).
     schedulers: list[Installed] | None = None
+    #: Where processes' cgroups are read (``/proc``; a test's own folder).
+    proc_root: pathlib.Path = pathlib.Path("/proc")
 
     def which(self, program: str, path: str | None = None) -> str | None:
         return shutil.which(program, path=self.path if path is None else path)

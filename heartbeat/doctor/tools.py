@@ -136,6 +136,56 @@ def check_socket(ctx: Context) -> list[Finding]:
     return findings
 
 
+def check_server_unit(ctx: Context) -> list[Finding]:
+    """Whether the tmux server lives in a systemd service that kills it when it stops.
+
+    A server the check started under a timer's oneshot service (before
+    ``KillMode=process`` and the scope), or one an OpenClaw gateway's command
+    started, dies with that unit, and every agent in it. Nothing is said when
+    no server answers (``check_socket`` says why) or its cgroup cannot be read.
+    """
+    from heartbeat import scope
+    from heartbeat.errors import TmuxError
+    from heartbeat.tmux import Tmux
+
+    socket = ctx.settings.socket
+    binary = ctx.which("tmux")
+    if not binary or not os.path.lexists(socket):
+        return []
+    try:
+        answer = Tmux(socket, binary=binary).run("display-message", "-p", "#{pid}")
+    except TmuxError:
+        return []
+    pid = answer.stdout.strip()
+    if answer.returncode != 0 or not pid.isdigit():
+        return []
+    text = scope.read_cgroup(ctx.proc_root / pid / "cgroup")
+    service = scope.service_of(text) if text is not None else None
+    if service is None:
+        return []
+    user = "--user " if service.user else ""
+    systemctl = f"systemctl {user}".rstrip()
+    ours = service.name == "heartbeat.service"
+    keep = (
+        "or reinstall the timer (`heartbeat schedule install --via systemd`): its service "
+        "now says KillMode=process"
+        if ours
+        else f"or give {service.name} `KillMode=process` (`{systemctl} edit {service.name}`)"
+    )
+    return [
+        Finding(
+            "server_unit",
+            Level.WARN,
+            f"the tmux server on {socket} (pid {pid}) lives in the systemd unit {service.name}: "
+            "when that unit stops or restarts, systemd kills the server and every agent in it",
+            "start the server outside the unit: when no agent needs it, "
+            f"`tmux -S {quoted(socket)} kill-server` (this ends its sessions; the next check "
+            f"restarts the active ones) and `systemd-run {user}--scope tmux -S {quoted(socket)} "
+            f"new -d`; {keep}",
+        )
+    ]
+
+
 def check_codex(ctx: Context) -> list[Finding]:
     found = ctx.which("codex")
     if not found:
