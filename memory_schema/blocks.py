@@ -30,7 +30,7 @@ from memory_schema.patterns import (
     LINK_NAME_RE,
     LISTS,
 )
-from memory_schema.status import checked, lead_status
+from memory_schema.status import checked, lead
 from memory_schema.tables import read_table
 from memory_schema.tmuxline import parse_tmux_like
 
@@ -49,8 +49,9 @@ _AGENTS = frozenset({"codex", "ralphy", "claude", "gemini", "aider", "tmux", "a"
 
 def sub_heading_done(title: str) -> bool:
     """A sub-heading that ends what is under it: ``### Done``, ``### Completed ✅``, ``~~…~~``."""
-    raw, marked = strip_marks(title)
-    return marked or checked(raw) or lead_status(raw) == "done" or raw.startswith("~~")
+    raw, mark = strip_marks(title)
+    said = mark or lead(raw)
+    return (said is not None and said.ends) or checked(raw) or raw.startswith("~~")
 
 
 def read_block(reader: Reader, node: Node, *, done: bool = False) -> None:
@@ -155,7 +156,7 @@ def read_kv_list(
     if last is None or ("command" not in fields and "status" not in fields):
         return None
     raw, contents = spans(title.strip())
-    raw, marked = strip_marks(raw)
+    raw, mark = strip_marks(raw)
     raw = LINK_NAME_RE.sub(r"\1", raw, count=1)
     raw = re.sub(r"^(?:tmux\s+)?session(?:\s+name)?\s*:?\s*", "", raw, flags=re.IGNORECASE)
     struck = raw.startswith("~~")
@@ -182,7 +183,8 @@ def read_kv_list(
         command=command,
         fields=fields,
         parts=[free],
-        inactive=struck or marked,
+        inactive=struck,
+        mark=mark,
         status_only=not command,
     )
     return result, used

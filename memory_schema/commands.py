@@ -13,7 +13,7 @@ from memory_schema.patterns import (
     DIR_PLAIN_RE,
     STARTED_RE,
 )
-from memory_schema.status import MENTION_RE, STATUS_LEAD_RE
+from memory_schema.status import MARK_CHARS, MENTION_RE, STATUS_LEAD_RE
 from memory_schema.tmuxline import parse_tmux_like
 
 
@@ -96,13 +96,16 @@ def command_from(
     return command, [tail], span_dir, False
 
 
+_TAIL_CUT_RE = re.compile(rf"\s+[—–]\s+|\s+[—–]$|\s*(?=[{MARK_CHARS}])")
+
+
 def _split_status_tail(text: str) -> tuple[str, str]:
     """``codex exec x — done (started 14:05)`` → (``codex exec x``, ``done (started 14:05)``).
 
-    Splits at an em or en dash, a ✅, or a final parenthesis about the status,
-    but only where the command before it has balanced quotes.
+    Splits at an em or en dash, a status mark (✅, ⏸️, 🔴 …), or a final parenthesis
+    about the status, but only where the command before it has balanced quotes.
     """
-    for cut in re.finditer(r"\s+[—–]\s+|\s+[—–]$|\s*(?=[✅✔☑✓])", text):
+    for cut in _TAIL_CUT_RE.finditer(text):
         head = text[: cut.start()].rstrip()
         if head and shell.balanced(head):
             return head, text[cut.start() :].strip(" —–")

@@ -10,9 +10,9 @@ import typing as t
 
 from memory_schema import shell
 from memory_schema.inline import spans
-from memory_schema.model import INACTIVE_STATUSES, Entry, Problem, name_problem
+from memory_schema.model import Entry, Problem, name_problem
 from memory_schema.patterns import STARTED_RE
-from memory_schema.status import checked, field_status, first_lead_status
+from memory_schema.status import Said, checked, field, first_lead
 from memory_schema.tmuxline import TmuxNew, leading_cd, parse_tmux_like, parse_tmux_new
 
 if t.TYPE_CHECKING:
@@ -70,13 +70,17 @@ def build_entry(
     inactive: bool = False,
     canonical: bool = False,
     status_only: bool = False,
+    mark: Said | None = None,
 ) -> Entry | Problem:
     """An entry from what a reader found, or the problem that keeps it from being one.
 
-    The status comes from a Status field, else from the first of *parts* (the
-    free text in status positions: after the name, after the command) that
-    starts with one; a ✅ in the parts, or *inactive*, ends the entry. Start
-    time and folder may be anywhere in the parts.
+    The status comes from a Status field, else from the *mark* before the name
+    (``⏸️``, ``🔴``; ``memory_schema.status.MARKS``), else from the first of
+    *parts* (the free text in status positions: after the name, after the
+    command) that starts with one; a ✅ in the parts, or *inactive* (a strike,
+    a ticked box), ends the entry as done, and a mark or word that ends it
+    (❌, killed) ends it with the status it says. Start time and folder may be
+    anywhere in the parts.
     """
     fields = fields or {}
     command = shell.join_continuations(command)
@@ -110,9 +114,14 @@ def build_entry(
         )
     free_text = " ".join(part for part in parts if part).strip()
     if inactive or checked(free_text):
-        status = "done"
+        said = Said("done", ends=True)
     else:
-        status = field_status(fields.get("status", "")) or first_lead_status(parts) or "running"
+        said = (
+            field(fields.get("status", ""))
+            or mark
+            or first_lead(parts)
+            or Said("running", ends=False)
+        )
     started = fields.get("started") or None
     if not started:
         found = STARTED_RE.search(free_text)
@@ -126,8 +135,8 @@ def build_entry(
         end_line=end,
         dir=directory or None,
         started=started,
-        status=status,
-        active=status not in INACTIVE_STATUSES,
+        status=said.status,
+        active=not said.ends,
         canonical=canonical,
         until=fields.get("until") or None,
         tmux_command=tmux is not None,

@@ -6,7 +6,7 @@ import re
 import unicodedata
 
 from memory_schema.patterns import CODE_SPAN_RE, KEY_VALUE_RE, KEYS
-from memory_schema.status import DONE_MARKS
+from memory_schema.status import Said, mark_said
 from memory_schema.tmuxline import parse_tmux_like
 
 _PLACEHOLDER_RE = re.compile(r"\x00(\d+)\x00")
@@ -59,18 +59,24 @@ def numbered_logical_lines(text: str) -> list[tuple[int, str]]:
     return numbered
 
 
-def strip_marks(raw: str) -> tuple[str, bool]:
-    """Drop leading symbols (✅, 🟢, ⏸️, bullets); True when one of them means done."""
-    done = False
+def strip_marks(raw: str) -> tuple[str, Said | None]:
+    """Drop leading symbols (✅, 🟢, ⏸️, bullets), and say what their status marks say.
+
+    A mark that ends the entry (✅, ❌) wins over one that keeps it watched;
+    otherwise the first mark counts. None when no leading symbol is a status mark.
+    """
+    said: Said | None = None
     index = 0
     while index < len(raw):
         char = raw[index]
         if char.isspace() or unicodedata.category(char) in {"So", "Sk", "Mn", "Cf"} or char in "•·":
-            done = done or char in DONE_MARKS
+            mark = mark_said(char)
+            if mark is not None and (said is None or (mark.ends and not said.ends)):
+                said = mark
             index += 1
         else:
             break
-    return raw[index:], done
+    return raw[index:], said
 
 
 def fence_lines(content: str) -> list[tuple[int, str]]:

@@ -42,12 +42,13 @@ from memory_schema.patterns import (
     PLAIN_NAME_RE,
     SEPARATOR_RE,
 )
-from memory_schema.status import STATUS_LEAD_RE, checked, lead_status
+from memory_schema.status import STATUS_LEAD_RE, checked, lead
 from memory_schema.tmuxline import parse_tmux_like
 
 if t.TYPE_CHECKING:
     from memory_schema.entry import Reader
     from memory_schema.mdtree import Node
+    from memory_schema.status import Said
 
 Result = Entry | Problem | None
 
@@ -89,13 +90,10 @@ def read_list_item(reader: Reader, item: Node, *, done: bool = False) -> list[Re
     if isinstance(result, Entry) and result.command:
         return [result]
     first = logical_lines(paragraph(item))[0]
-    raw, marked = strip_marks(first)
+    raw, mark = strip_marks(first)
+    said = mark or lead(raw)
     group_done = (
-        done
-        or marked
-        or checked(raw)
-        or lead_status(raw) == "done"
-        or raw.lstrip("*_ ")[:2] == "~~"
+        done or (said is not None and said.ends) or checked(raw) or raw.lstrip("*_ ")[:2] == "~~"
     )
     inner: list[Result] = []
     for child in item.children:
@@ -186,20 +184,21 @@ def _read_item(reader: Reader, item: Node, *, done: bool = False) -> tuple[Resul
         return None, fences  # a stray "- started: 14:05" field, not an entry
 
     raw, contents = spans(" ".join(part for part in [first.strip(), *extra] if part))
-    raw, marked = strip_marks(raw)
+    raw, mark = strip_marks(raw)
     ticked = False
     checkbox = CHECKBOX_RE.match(raw)
     if checkbox:
+        # "- [x] api: …" is done; "- [ ] api: …" is an entry like any other
         ticked = checkbox.group(1) != " "
         raw, more_marks = strip_marks(raw[checkbox.end() :])
-        marked = marked or more_marks
+        mark = _stronger(mark, more_marks)
     struck = False
     strike = re.match(r"^(\*\*|__)?~~(.+?)~~", raw)
     if strike:
         struck = True
         raw = (strike.group(1) or "") + strike.group(2) + raw[strike.end() :]
         raw, more_marks = strip_marks(raw)
-        marked = marked or more_marks
+        mark = _stronger(mark, more_marks)
     elif re.search(r"~~[^~]*\x00\d+\x00[^~]*~~", raw):
         # "- `api` — ~~`codex exec x`~~": the command itself is crossed out.
         struck = True
@@ -214,7 +213,7 @@ def _read_item(reader: Reader, item: Node, *, done: bool = False) -> tuple[Resul
     if clock:
         raw = raw[clock.end() :]
         parts.append(f"started {clock.group(1)}")
-    name, rest = _name(raw, contents, parts, fields or fences or struck or marked or ticked)
+    name, rest = _name(raw, contents, parts, fields or fences or struck or mark or ticked)
     command, free, span_dir, spanned = command_from(rest, contents, name)
     if name is not None and name.lower() in LABEL_WORDS and not parse_tmux_like(command):
         return None, fences  # a remark ("Note: ...", "Monitor: `tmux attach ...`"), not a session
@@ -229,7 +228,7 @@ def _read_item(reader: Reader, item: Node, *, done: bool = False) -> tuple[Resul
     if not command:
         status_only = name is not None and bool(
             struck
-            or marked
+            or mark
             or ticked
             or any(STATUS_LEAD_RE.match(part) for part in parts)
             or fields.get("status")
@@ -249,10 +248,18 @@ def _read_item(reader: Reader, item: Node, *, done: bool = False) -> tuple[Resul
         command=command,
         fields=fields,
         parts=parts,
-        inactive=done or struck or ticked or marked,
+        inactive=done or struck or ticked,
         status_only=status_only,
+        mark=mark,
     )
     return result, fences
+
+
+def _stronger(first: Said | None, second: Said | None) -> Said | None:
+    """Of two marks, the one that ends the entry, else the first."""
+    if first is None or (second is not None and second.ends and not first.ends):
+        return second
+    return first
 
 
 def _name(raw: str, contents: list[str], parts: list[str], alone: object) -> tuple[str | None, str]:

@@ -42,7 +42,7 @@ def read_table(reader: Reader, node: Node, *, done: bool = False) -> None:
         cells = [_cell(c) for c in row.children]
         values = {k: (cells[i] if i < len(cells) else "") for k, i in columns.items()}
         line = reader.line_of(row)
-        name_cell, marked = strip_marks(values.pop("name"))
+        name_cell, mark = strip_marks(values.pop("name"))
         command = values.pop("command")
         if not name_cell.strip() and not command.strip():
             continue
@@ -57,7 +57,8 @@ def read_table(reader: Reader, node: Node, *, done: bool = False) -> None:
             command=command.strip("~").strip(),
             fields=values,
             parts=[cells[i] for i in notes if i < len(cells)],
-            inactive=done or struck or marked or any(checked(cell) for cell in others),
+            inactive=done or struck or any(checked(cell) for cell in others),
+            mark=mark,
         )
         reader.keep(result)
 

@@ -473,6 +473,92 @@ def test_status_only_mentions_are_never_commands(case: StatusOnly) -> None:
     assert entry.active == (case.status != "done")
 
 
+class Marked(t.NamedTuple):
+    id: str
+    text: str
+    status: str
+    active: bool
+    command: str = "codex exec x"
+
+
+#: The marks people write for a status (memory_schema.status.MARKS): ⏸️ pauses, 🟢 runs,
+#: 🔴 failed but still watched, ❌ failed and no longer watched (like "killed"), ✅ done,
+#: and a Markdown task box: ticked is done, open is an entry like any other.
+MARKED = [
+    Marked("pause-vs16", "- ⏸️ api: codex exec x", "paused", True),
+    Marked("pause-bare", "- ⏸ api: codex exec x", "paused", True),
+    Marked("pause-after-span", "- api: `codex exec x` ⏸️", "paused", True),
+    Marked("pause-after-plain-command", "- api: codex exec x ⏸️", "paused", True),
+    Marked("pause-after-bold-name", "- **api** ⏸️ — `codex exec x`", "paused", True),
+    Marked("green", "- 🟢 api: codex exec x", "running", True),
+    Marked("green-then-word", "- api: `codex exec x` — 🟢 restarted (1/3)", "restarted", True),
+    Marked("red", "- 🔴 api: codex exec x", "failed", True),
+    Marked("red-tail", "- api: `codex exec x` — 🔴", "failed", True),
+    Marked(
+        "red-in-a-quoted-task",
+        "- api: codex exec 'fix 🔴 bug'",
+        "running",
+        True,
+        "codex exec 'fix 🔴 bug'",
+    ),
+    Marked("cross", "- ❌ api: codex exec x", "failed", False),
+    Marked("cross-tail", "- api: `codex exec x` — ❌", "failed", False),
+    Marked("cross-then-word", "- ❌ api: `codex exec x` — failed (exit 1)", "failed", False),
+    Marked("check", "- ✅ api: codex exec x", "done", False),
+    Marked("box-ticked", "- [x] api: codex exec x", "done", False),
+    Marked("box-ticked-upper", "- [X] `api` — `codex exec x`", "done", False),
+    Marked("box-open", "- [ ] api: codex exec x", "running", True),
+    Marked("box-open-paused", "- [ ] ⏸️ api: codex exec x", "paused", True),
+    Marked("box-ticked-wins-over-pause", "- [x] ⏸️ api: codex exec x", "done", False),
+    Marked(
+        "status-field-mark", "- api\n  - command: `codex exec x`\n  - status: ⏸️", "paused", True
+    ),
+    Marked(
+        "status-field-red", "- api\n  - command: `codex exec x`\n  - status: 🔴", "failed", True
+    ),
+    Marked("sub-heading", "### ⏸️ api\n- command: `codex exec x`", "paused", True),
+]
+
+
+@pytest.mark.parametrize("case", MARKED, ids=[c.id for c in MARKED])
+def test_status_marks(case: Marked) -> None:
+    entry = only(section(case.text))
+    assert (entry.name, entry.command) == ("api", case.command)
+    assert (entry.status, entry.active) == (case.status, case.active)
+
+
+def test_status_marks_in_a_table() -> None:
+    parsed = parse(
+        section(
+            "| Session | Command | Status |\n|---|---|---|\n"
+            "| api | `codex exec a` | ⏸️ |\n"
+            "| web | `codex exec b` | ❌ failed |\n"
+            "| db | `codex exec c` | 🔴 |\n"
+            "| ok | `codex exec d` | 🟢 running |\n"
+            "| ⏸️ lead | `codex exec e` | |"
+        )
+    )
+    assert parsed.problems == []
+    assert [(e.name, e.status, e.active) for e in parsed.entries] == [
+        ("api", "paused", True),
+        ("web", "failed", False),
+        ("db", "failed", True),
+        ("ok", "running", True),
+        ("lead", "paused", True),
+    ]
+
+
+def test_a_mark_alone_updates_an_earlier_entry() -> None:
+    collection_text = section("- api: codex exec x\n- `api` — ⏸️\n- web: codex exec y\n- web — ❌")
+    parsed = parse(collection_text)
+    assert [(e.name, e.command, e.status, e.active) for e in parsed.entries] == [
+        ("api", "codex exec x", "running", True),
+        ("api", "", "paused", True),
+        ("web", "codex exec y", "running", True),
+        ("web", "", "failed", False),
+    ]
+
+
 NOT_ENTRIES = [
     "- (none)",
     "- Nothing running right now",
