@@ -176,7 +176,8 @@ def change(
     A canonical entry in that note gets its status word updated in place. An
     entry written by the user (or in an earlier note) is never reworded: a
     canonical entry with the new status is added to the note instead, and the
-    later mention overrides the earlier one.
+    later mention overrides the earlier one; a bare start time ("08:18") is
+    written with the day of the note it came from.
     """
     collection = collect(settings, date)
     entry = collection.get(name)
@@ -193,13 +194,33 @@ def change(
             name,
             entry.command,
             status,
-            started=entry.started,
+            started=started_with_day(collection, entry, date),
             dir=entry.dir,
             until=until,
         )
 
     ms.edit_note(path, transform, create=ms.new_note_text(date.isoformat()))
     return NotesResult([path], [], [], f"{name} is now {status} in {path}")
+
+
+def started_with_day(collection: ms.Collection, entry: ms.Entry, date: datetime.date) -> str | None:
+    """*entry*'s start as another note may hold it: a bare time ("08:18") with its day.
+
+    A bare time is on the day of the note that wrote it, which for a merged
+    entry (a later "- api — paused" over yesterday's entry) is the note of the
+    last mention that gave the command, not the note of the mention itself.
+    """
+    from heartbeat.session import dated_start
+
+    origin = next(
+        (
+            e
+            for e in reversed(collection.all_entries)
+            if e.name == entry.name and e.command and e.started == entry.started
+        ),
+        entry,
+    )
+    return dated_start(entry.started, ms.note_date(origin.file) or date)
 
 
 def remove(settings: Settings, date: datetime.date, name: str) -> NotesResult:

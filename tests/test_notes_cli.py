@@ -579,6 +579,76 @@ def test_remove_of_an_entry_from_yesterday_leaves_a_struck_mention(
     assert entry["active"] is False
 
 
+class Carried(t.NamedTuple):
+    id: str
+    yesterday: str
+    today: str
+    args: list[str]
+    started: str
+
+
+#: An entry whose start is a bare time ("08:18") means that time on its own note's day: an edit
+#: that writes it into another day's note must write that day too (heartbeat.session.dated_start).
+CARRIED = [
+    Carried(
+        "pause-hand-written",
+        "- api: `codex exec x` (started 08:18)\n",
+        "",
+        ["pause", "api"],
+        "2026-01-31 08:18",
+    ),
+    Carried(
+        "pause-for-canonical",
+        "- `api` — running · started 08:18\n  - command: `codex exec x`\n",
+        "",
+        ["pause", "api", "--for", "2h"],
+        "2026-01-31 08:18",
+    ),
+    Carried(
+        "done-hand-written",
+        "- api: `codex exec x` (started 08:18)\n",
+        "",
+        ["done", "api"],
+        "2026-01-31 08:18",
+    ),
+    Carried(
+        "resume-after-a-mention-today",
+        "- api: `codex exec x` (started 08:18)\n",
+        "- api — paused\n",
+        ["resume", "api"],
+        "2026-01-31 08:18",
+    ),
+    Carried(
+        "dated-start-kept",
+        "- api: `codex exec x` (started 2026-01-30 23:50)\n",
+        "",
+        ["pause", "api"],
+        "2026-01-30 23:50",
+    ),
+    Carried(
+        "today-bare-start",
+        "",
+        "- api: `codex exec x` (started 08:18)\n",
+        ["pause", "api"],
+        "2026-02-01 08:18",
+    ),
+]
+
+
+@pytest.mark.parametrize("case", CARRIED, ids=[c.id for c in CARRIED])
+def test_an_edit_keeps_the_day_of_a_bare_start(notes_dir: pathlib.Path, case: Carried) -> None:
+    section = "## Active Long-Running Processes\n\n"
+    if case.yesterday:
+        write(notes_dir, section + case.yesterday, "2026-01-31")
+    if case.today:
+        write(notes_dir, f"# {DAY}\n\n" + section + case.today)
+    result = run("notes", *case.args, "--date", DAY)
+    assert result.exit_code == 0, result.stderr
+    [entry] = list_json()[1]["entries"]
+    assert entry["source"].startswith(str(notes_dir / f"{DAY}.md"))
+    assert entry["started"] == case.started
+
+
 def test_remove_keeps_a_note_without_final_newline_well_formed(notes_dir: pathlib.Path) -> None:
     write(notes_dir, "## Active Long-Running Processes\n\n- api: codex exec x\n", "2026-01-31")
     path = write(notes_dir, "# 2026-02-01\n\n## Active Long-Running Processes\n\n- web: ralphy")
