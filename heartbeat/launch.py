@@ -20,7 +20,7 @@ import memory_schema as ms
 from heartbeat.errors import HeartbeatError, TmuxError, UsageError
 
 if t.TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
     import pendulum
 
@@ -160,7 +160,9 @@ def launch(
     session of that exact name on the socket (``=NAME``: ``auth`` is free while
     ``auth-fix`` runs), a notes folder writable by others. Creates the socket's
     folder (mode 700) when missing. Gives the tmux client the configured PATH
-    prefix first (tmux gives the pane the client's PATH). When the note
+    prefix first (tmux gives the pane the client's PATH), and the session the
+    agents' account variables of this environment (``account_environment``: a
+    pane gets the server's environment, not the client's). When the note
     cannot be written after the session started, the session is killed again
     and the error raised: a session runs only if the heartbeat can see it.
     """
@@ -198,11 +200,12 @@ def launch(
     entry = ms.Entry(name=name, command=command, file=note, line=0, end_line=0, dir=str(folder))
     launch = build_launch(entry, settings)
     shell = launch.shell_command
+    accounts = account_environment(settings, os.environ, launch.environment)
     started = tmux.new_session(
         name,
         shell,
         launch.start_dir,
-        launch.environment,
+        (*launch.environment, *accounts),
         client_env=client_environment(settings, os.environ),
     )
     if started.returncode != 0:
@@ -228,6 +231,27 @@ def launch(
         started=now.format("YYYY-MM-DD HH:mm"),
         warnings=tuple(warnings),
     )
+
+
+def account_environment(
+    settings: Settings, env: Mapping[str, str], given: Sequence[str] = ()
+) -> tuple[str, ...]:
+    """``VAR=value`` for each agent's account variable set (non-empty) in *env*.
+
+    The variables are the profiles' ``account_env`` (``CODEX_HOME``,
+    ``CLAUDE_CONFIG_DIR``, ``GEMINI_CLI_HOME``), for every agent, not only the
+    one launched: a Ralph loop runs codex. A new pane gets the tmux *server's*
+    environment (as it was when the server started) plus its ``-e`` pairs, never
+    the launching shell's; these pairs make the agent use the account the check
+    reads for it from its own environment. A variable *given* already (a logged
+    ``-e VAR=…``) is left to it. Raises ConfigError for a bad profile.
+    """
+    from heartbeat import profiles
+
+    loaded = profiles.load(settings.profiles, settings.signatures)
+    taken = {pair.split("=", 1)[0] for pair in given}
+    names = sorted({p.account_env for p in loaded.agents if p.account_env} - taken)
+    return tuple(f"{name}={env[name]}" for name in names if env.get(name))
 
 
 def fit_command(command: str, settings: Settings) -> tuple[str, list[str]]:

@@ -21,7 +21,7 @@ import memory_schema as ms
 from heartbeat.check import run_check
 from heartbeat.config import load_settings
 from heartbeat.errors import UsageError
-from heartbeat.launch import agent_command, launch
+from heartbeat.launch import account_environment, agent_command, launch
 from heartbeat.session import anatomy
 from heartbeat.tmux import Tmux
 from tests import helpers
@@ -292,6 +292,49 @@ def test_launch_creates_the_socket_folder_private(
     assert stat.S_IMODE(fresh_socket.parent.stat().st_mode) == 0o700
     assert Tmux(fresh_socket).has_session("private")
     assert result.note == ms.note_path(notes_dir, pendulum.now().date())
+
+
+def test_the_agent_gets_the_account_of_the_launching_environment(
+    agents: pathlib.Path,
+    repo: pathlib.Path,
+    tmp_path: pathlib.Path,
+    server: libtmux.Server,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A pane gets the server's environment, frozen when it started: without ``-e`` the
+    agent would run on the server's CODEX_HOME while the check reads the launcher's."""
+    stale, fresh = tmp_path / "stale-codex", tmp_path / "fresh codex"
+    started = subprocess.run(
+        ["tmux", "-S", str(agents), "new-session", "-d", "-s", "placeholder"],
+        env={**os.environ, "CODEX_HOME": str(stale)},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert started.returncode == 0, started.stderr
+    monkeypatch.setenv("CODEX_HOME", str(fresh))
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", "")
+    monkeypatch.delenv("GEMINI_CLI_HOME", raising=False)
+    code, _, err = helpers.cli(
+        "launch", "account", "--dir", str(repo), "--command", 'echo "home=$CODEX_HOME"'
+    )
+    assert code == 0, err
+    helpers.wait_exited(agents, "account")
+    assert f"home={fresh}" in helpers.pane_text(agents, "account")
+    shown = Tmux(agents).run("show-environment", "-t", "=account").stdout.splitlines()
+    assert f"CODEX_HOME={fresh}" in shown
+    assert not [line for line in shown if line.startswith(("CLAUDE_CONFIG_DIR", "GEMINI"))]
+    server_wide = Tmux(agents).run("show-environment", "-g", "CODEX_HOME").stdout.strip()
+    assert server_wide == f"CODEX_HOME={stale}"
+
+
+def test_account_variables_are_every_agents_and_a_logged_one_wins() -> None:
+    settings = load_settings()
+    env = {"CODEX_HOME": "/c", "CLAUDE_CONFIG_DIR": "/k", "GEMINI_CLI_HOME": "", "HOME": "/h"}
+    assert account_environment(settings, env) == ("CLAUDE_CONFIG_DIR=/k", "CODEX_HOME=/c")
+    given = ("CODEX_HOME=/logged",)
+    assert account_environment(settings, env, given) == ("CLAUDE_CONFIG_DIR=/k",)
 
 
 def test_launch_and_restart_run_the_same_command(
