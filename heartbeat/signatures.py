@@ -299,10 +299,14 @@ def parse_reset(text: str, now: datetime.datetime) -> datetime.datetime | None:
     Pass *now* in the zone the agent printed the time in (codex: the machine's
     local time; Claude Code names its zone).
 
-    A bare time already past is taken as tomorrow's. Returns None when the
-    text is not a time this understands.
+    A bare time already past is taken as tomorrow's. All digits, 9 to 11 of
+    them, are epoch seconds (older Claude Code: ``usage limit reached|1760000400``),
+    returned in *now*'s zone. Returns None when the text is not a time this
+    understands.
     """
     text = text.strip().rstrip(".")
+    if text.isdigit() and 9 <= len(text) <= 11:
+        return datetime.datetime.fromtimestamp(int(text), now.tzinfo)
     if ":" not in text and not re.search(r"\d\s*[AaPp][Mm]\b", text):
         parts = re.findall(r"(\d+)\s*(second|minute|hour|day)s?", text, re.I)
         if parts:

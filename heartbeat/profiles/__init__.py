@@ -17,12 +17,23 @@ import types
 import typing as t
 
 from heartbeat.errors import ConfigError
-from heartbeat.signatures import Signature, compile_signature
+from heartbeat.profiles.shell import (
+    ASSIGNMENT,
+    PREFIXES,
+    command_words,
+    resolve_folder,
+    simple_commands,
+)
+from heartbeat.signatures import Signature, clean, compile_signature
 
 if t.TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
+__all__ = ["command_words", "resolve_folder"]
+
 SHIPPED = ("codex", "ralphy", "claude", "gemini")
+#: How many of a pane's first lines ``recognise_output`` reads for a banner.
+BANNER_LINES = 60
 #: Exit-code and signature kinds a profile may map to a diagnosis.
 EXIT_KINDS = ("config", "auth", "rate_limit")
 
@@ -68,19 +79,32 @@ class Profile(t.NamedTuple):
     resume: tuple[str, ...] = ()
     #: The credentials file in the agent's folder (a change releases an auth block).
     credentials: str | None = None
+    #: Its npm packages: ``npx @openai/codex`` runs codex.
+    packages: tuple[str, ...] = ()
+    #: A line it prints at start (``OpenAI Codex v0.169.0``): names it when its command does not.
+    banner: re.Pattern[str] | None = None
+
+    def runs(self, word: str) -> bool:
+        """Whether a command's program *word* is this agent: its name, or its package."""
+        if os.path.basename(word) in self.commands:
+            return True
+        package = re.sub(r"(?<=.)@[^/@]*$", "", word)
+        return package in self.packages
 
     def home(self, command: str, env: Mapping[str, str]) -> str | None:
         """The agent's own folder (credentials, records): ``CODEX_HOME``, ``~/.claude`` …
 
-        A ``VAR=value`` assignment in the command wins over the environment.
+        A ``VAR=value`` assignment in the command wins over the environment. The folder is
+        resolved however it is spelled (``~``, ``$HOME``, ``${HOME}``, a symlink): ``~`` and
+        ``$VAR`` from *env*, then ``os.path.realpath``. A single-quoted value is literal.
         """
         if not self.account_env:
             return None
-        found = re.search(rf"(?<!\S){re.escape(self.account_env)}=(\S+)", command)
-        folder = found.group(1).strip("'\"") if found else env.get(self.account_env)
-        home = env.get("HOME") or os.path.expanduser("~")
-        folder = folder or (self.account_default or "").replace("~", home, 1)
-        return os.path.normpath(os.path.expanduser(folder)) if folder else None
+        found = re.search(
+            rf"(?<!\S){re.escape(self.account_env)}=((?:'[^']*'|\"[^\"]*\"|[^\s'\"])+)", command
+        )
+        folder = found.group(1) if found else env.get(self.account_env)
+        return resolve_folder(folder or self.account_default or "", env)
 
     def account(self, command: str, env: Mapping[str, str]) -> str | None:
         """Which account the session runs on: its agent's folder (None: unknown)."""
@@ -130,6 +154,8 @@ def _profile(raw: Mapping[str, t.Any], where: str, *, check: bool = True) -> Pro
         session_flag=raw.get("session_flag"),
         resume=tuple(raw.get("resume", ())),
         credentials=raw.get("credentials"),
+        packages=tuple(raw.get("packages", ())),
+        banner=re.compile(raw["banner"]) if raw.get("banner") else None,
         **text,
     )
 
@@ -211,9 +237,23 @@ class Profiles(t.NamedTuple):
         of its own. Returns None for a command that runs no known agent.
         """
         for word in command_words(command):
-            base = os.path.basename(word)
             for profile in self.agents:
-                if base in profile.commands:
+                if profile.runs(word):
+                    return profile
+        return None
+
+    def recognise_output(self, lines: Sequence[str]) -> Profile | None:
+        """The agent whose banner is among the first ``BANNER_LINES`` of a pane's *lines*.
+
+        For a command that names no agent (``./agent.sh``, an alias): codex exec's
+        ``OpenAI Codex v…``, ralphy's ``Starting Ralphy with …``, gemini's YOLO notice.
+        The first line that is some profile's banner decides; None when none is.
+        Claude Code prints nothing at start (``claude -p``): never recognised this way.
+        """
+        for raw in lines[:BANNER_LINES]:
+            line = clean(raw)
+            for profile in self.agents:
+                if profile.banner is not None and profile.banner.search(line):
                     return profile
         return None
 
@@ -268,80 +308,14 @@ def load(
     return Profiles(added + shipped(cache_dir), signatures, common(cache_dir))
 
 
-_SEPARATOR = re.compile(r"&&|\|\||[;|&()\n]")
-_ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
-_PREFIXES = frozenset({"env", "exec", "nohup", "npx", "command", "time", "nice", "caffeinate"})
-
-
-def command_words(command: str) -> list[str]:
-    """The program name of each simple command in a shell command line (quotes respected)."""
-    return list(_command_words(command))
-
-
-@functools.lru_cache(maxsize=1024)
-def _command_words(command: str) -> tuple[str, ...]:
-    # a check asks for each session's command a few times (agent, account, codex log)
-    return tuple(command[start:end].strip("'\"") for start, end in _programs(command))
-
-
-def _programs(command: str) -> list[tuple[int, int]]:
-    """The span of each simple command's program word (assignments and prefixes skipped)."""
-    found = []
-    for words in _simple_commands(command):
-        for start, end in words:
-            token = command[start:end].strip("'\"")
-            if _ASSIGNMENT.match(token) or token in _PREFIXES or token.startswith("-"):
-                continue
-            found.append((start, end))
-            break
-    return found
-
-
-def _simple_commands(command: str) -> list[list[tuple[int, int]]]:
-    """*command*'s words as spans, grouped by simple command (cut at ``;``, ``&&``, ``|`` …)."""
-    return [list(group) for group in _split(command)]
-
-
-@functools.lru_cache(maxsize=1024)
-def _split(command: str) -> tuple[tuple[tuple[int, int], ...], ...]:
-    groups: list[list[tuple[int, int]]] = [[]]
-    quote = ""
-    start: int | None = None
-    index = 0
-    while index < len(command):
-        char = command[index]
-        step = 2 if char == "\\" and quote != "'" else 1
-        if quote:
-            if char == quote:
-                quote = ""
-        elif char in "'\"":
-            quote = char
-            start = index if start is None else start
-        elif char.isspace() or _SEPARATOR.match(command, index):
-            if start is not None:
-                groups[-1].append((start, index))
-                start = None
-            separator = _SEPARATOR.match(command, index)
-            if separator:
-                groups.append([])
-                index = separator.end()
-                continue
-        elif start is None:
-            start = index
-        index += step
-    if start is not None:
-        groups[-1].append((start, len(command)))
-    return tuple(tuple(g) for g in groups if g)
-
-
 def agent_words(command: str, profile: Profile) -> list[tuple[int, int]] | None:
     """The word spans of the simple command that runs *profile*'s agent (None: none does)."""
-    for words in _simple_commands(command):
+    for words in simple_commands(command):
         for start, end in words:
             token = command[start:end].strip("'\"")
-            if _ASSIGNMENT.match(token) or token in _PREFIXES or token.startswith("-"):
+            if ASSIGNMENT.match(token) or token in PREFIXES or token.startswith("-"):
                 continue
-            if os.path.basename(token) in profile.commands:
+            if profile.runs(token):
                 return words
             break
     return None
