@@ -70,6 +70,14 @@ class SessionState:
     resumed_at: float | None = None
     #: The incarnation that was running when the user resumed (its old errors are void).
     void_incarnation: str | None = None
+    #: The agent's pane as last seen: its id, its process, its session's id and the
+    #: server's socket (a session renamed while that pane runs is followed by these).
+    pane_id: str | None = None
+    pane_pid: int | None = None
+    session_id: str | None = None
+    server: str | None = None
+    #: The name the session was last seen under, when the user renamed it.
+    renamed: str | None = None
 
 
 @dataclasses.dataclass
@@ -87,6 +95,8 @@ class State:
     last_check: float | None = None
     checks: int = 0
     warnings: list[str] = dataclasses.field(default_factory=list)
+    #: Agent sessions in no note, reported once: "SOCKET|SESSION ID|PANE ID" → when first seen.
+    unlogged: dict[str, float] = dataclasses.field(default_factory=dict)
 
     def session(self, name: str) -> SessionState:
         return self.sessions.setdefault(name, SessionState())
@@ -130,6 +140,7 @@ class State:
             "log_events": [_plain(e) for e in self.log_events],
             "last_check": self.last_check,
             "checks": self.checks,
+            "unlogged": dict(self.unlogged),
             "version": VERSION,
         }
 
@@ -258,6 +269,11 @@ def _from_json(data: dict[str, t.Any]) -> State:
         log_events=events,
         last_check=float(last) if last is not None else None,
         checks=int(data.get("checks") or 0),
+        unlogged={
+            str(k): float(v)
+            for k, v in (data.get("unlogged") or {}).items()
+            if isinstance(v, int | float)
+        },
     )
 
 

@@ -31,6 +31,8 @@ FIELDS = (
     "pane_pid",
     "session_created",
     "pane_current_path",
+    # last: tmux escapes it (quotes, `\n`), so it holds no separator of its own
+    "pane_start_command",
 )
 FORMAT = SEP.join("#{" + f + "}" for f in FIELDS)
 MARK = "HEARTBEAT-CAPTURE-MARK"
@@ -50,6 +52,8 @@ class Pane(t.NamedTuple):
     pid: int | None
     created: float
     path: str = ""
+    #: The command the pane was started with, as tmux quotes it ("": an interactive shell).
+    start_command: str = ""
 
 
 class Probe:
@@ -75,6 +79,14 @@ class Probe:
 
     def session_panes(self, name: str) -> list[Pane]:
         return self.panes.get(name, [])
+
+    def pane(self, pane_id: str) -> Pane | None:
+        """The pane of this id, in whatever session it is now."""
+        for panes in self.panes.values():
+            for pane in panes:
+                if pane.pane_id == pane_id:
+                    return pane
+        return None
 
 
 class Tmux:
@@ -106,12 +118,19 @@ class Tmux:
             self.binary = found
         return self.binary
 
-    def run(self, *args: str, env: t.Mapping[str, str] | None = None) -> proc.Result:
+    def run(
+        self,
+        *args: str,
+        env: t.Mapping[str, str] | None = None,
+        wrap: t.Callable[[list[str]], list[str]] | None = None,
+    ) -> proc.Result:
         """Run ``tmux -S SOCKET ARGS``; raises TmuxError when tmux cannot be run or hangs.
 
         *env* is the client's environment: a new pane gets the client's PATH.
         """
         argv = [self._binary(), "-S", str(self.socket), *args]
+        if wrap is not None:
+            argv = wrap(argv)
         self.calls += 1
         result = proc.run(argv, timeout=self.timeout, env=env, errors="backslashreplace")
         if result.returncode is None:
@@ -142,6 +161,18 @@ class Tmux:
         Never raises for a missing server, socket or tmux binary: those are
         the probe's ``server`` state. *names* None captures every session.
         """
+        probe = self.list_panes()
+        wanted = [
+            pane
+            for name, panes in probe.panes.items()
+            if names is None or name in names
+            for pane in panes
+        ]
+        probe.output = self.capture([p.pane_id for p in wanted], lines)
+        return probe
+
+    def list_panes(self) -> Probe:
+        """Every pane of the server, in one call, without output; never raises."""
         try:
             listing = self.run("list-panes", "-a", "-F", FORMAT)
         except TmuxError as error:
@@ -155,13 +186,6 @@ class Tmux:
             pane = _parse_pane(line)
             if pane is not None:
                 probe.panes.setdefault(pane.session, []).append(pane)
-        wanted = [
-            pane
-            for name, panes in probe.panes.items()
-            if names is None or name in names
-            for pane in panes
-        ]
-        probe.output = self.capture([p.pane_id for p in wanted], lines)
         return probe
 
     def capture(self, pane_ids: list[str], lines: int = 200) -> dict[str, str]:
@@ -211,17 +235,45 @@ class Tmux:
         start_dir: str | None = None,
         environment: t.Sequence[str] = (),
         *,
-        replace: bool = False,
+        replace: bool | str = False,
         client_env: t.Mapping[str, str] | None = None,
+        wrap: t.Callable[[list[str]], list[str]] | None = None,
     ) -> proc.Result:
         """Create session *name*; with *replace*, kill the old one first in the same call.
 
-        One chained call: killing the server's last session and creating the new
-        one in two calls races the server's exit (the second client may reach
-        a server that is shutting down).
+        *replace* True kills the session of that name; a string is the exact
+        target to kill (a session id, ``$3``). One chained call: killing the
+        server's last session and creating the new one in two calls races the
+        server's exit (the second client may reach a server that is shutting
+        down). *wrap* turns the client's argv into the one run (a systemd scope,
+        when this call may start the server).
         """
-        args = ["kill-session", "-t", f"={name}", ";"] if replace else []
+        target = replace if isinstance(replace, str) else f"={name}"
+        args = ["kill-session", "-t", target, ";"] if replace else []
         args += ["new-session", "-d", "-s", name, "-x", "200", "-y", "50"]
+        if start_dir:
+            args += ["-c", start_dir]
+        for pair in environment:
+            args += ["-e", pair]
+        args.append(shell_command)
+        return self.run(*args, env=client_env, wrap=wrap)
+
+    def respawn_pane(
+        self,
+        pane_id: str,
+        shell_command: str,
+        start_dir: str | None = None,
+        environment: t.Sequence[str] = (),
+        *,
+        client_env: t.Mapping[str, str] | None = None,
+    ) -> proc.Result:
+        """Run *shell_command* afresh in pane *pane_id* (``respawn-pane -k``), nothing else.
+
+        The session's other windows and panes — what the user opened — are left
+        as they are; only the process in this pane is replaced.
+        """
+        # the old run's lines must not be read as the new one's: its history goes first
+        args = ["clear-history", "-t", pane_id, ";", "respawn-pane", "-k", "-t", pane_id]
         if start_dir:
             args += ["-c", start_dir]
         for pair in environment:
@@ -261,4 +313,5 @@ def _parse_pane(line: str) -> Pane | None:
         pid=int(pid) if pid.isdigit() else None,
         created=number("session_created"),
         path=values["pane_current_path"],
+        start_command=values["pane_start_command"],
     )

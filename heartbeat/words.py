@@ -23,6 +23,10 @@ class Diagnosis(enum.StrEnum):
     STALLED = "stalled"
     WAITING_INPUT = "waiting_input"
     PAUSED = "paused"
+    #: The session's pane runs something the check cannot tie to the logged agent.
+    NOT_OWNED = "not_owned"
+    #: An agent session on a watched server that no note lists.
+    UNLOGGED = "unlogged"
 
 
 class Action(enum.StrEnum):

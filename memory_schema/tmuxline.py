@@ -29,6 +29,10 @@ class TmuxNew:
     shell_command: str
     start_dir: str | None
     environment: tuple[str, ...]
+    #: The server it names: ``-L NAME`` (a socket name in tmux's folder) or ``-S PATH``;
+    #: neither means tmux's default socket.
+    socket_name: str | None = None
+    socket_path: str | None = None
 
 
 def parse_tmux_like(text: str) -> bool:
@@ -62,8 +66,16 @@ def parse_tmux_new(command: str) -> TmuxNew | None:
     if not argv or argv[0].rsplit("/", 1)[-1] != "tmux":
         return None
     position = 1
+    sockets: dict[str, str] = {}
     while position < len(argv) and argv[position].startswith("-"):
-        position += 2 if argv[position] in _GLOBAL_VALUES else 1
+        flag = argv[position]
+        if flag in {"-L", "-S"} and position + 1 < len(argv):
+            sockets[flag] = argv[position + 1]
+        elif flag[:2] in {"-L", "-S"} and len(flag) > 2:
+            sockets[flag[:2]] = flag[2:]  # `-Lwork`: tmux's getopt takes the value attached
+            position += 1
+            continue
+        position += 2 if flag in _GLOBAL_VALUES else 1
     if position >= len(argv) or argv[position] not in {"new", "new-session"}:
         return None
     name: str | None = None
@@ -102,7 +114,7 @@ def parse_tmux_new(command: str) -> TmuxNew | None:
     shell_command = rest[0] if len(rest) == 1 else shlex.join(rest)
     if start_dir is None:
         start_dir = leading_cd(shell_command)
-    return TmuxNew(name, shell_command, start_dir, tuple(env))
+    return TmuxNew(name, shell_command, start_dir, tuple(env), sockets.get("-L"), sockets.get("-S"))
 
 
 def leading_cd(command: str) -> str | None:

@@ -387,7 +387,7 @@ def test_tmux_calls_do_not_grow_with_sessions(
         count.unlink(missing_ok=True)
         _code, report = helpers.check_json("--dry-run")
         monkeypatch.setenv("PATH", os.environ["PATH"].split(":", 1)[1])
-        assert {s["diagnosis"] for s in report["sessions"]} == {"healthy"}
+        assert {s["diagnosis"] for s in report["sessions"] if s["name"] in names} == {"healthy"}
         calls[n] = len(count.read_text().splitlines())
         assert report["tmux_calls"] == calls[n]
     assert calls[1] == calls[20] == 2

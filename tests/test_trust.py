@@ -83,7 +83,7 @@ def test_the_seeds_own_command_is_restarted_as_the_shell_ran_it(
     work = helpers.work_dir(notes_dir)
     body = (
         "```bash\n"
-        f'tmux -S ~/.tmux/sock new -d -s seed "cd {work} && \\\n'
+        f'tmux -S {agents} new -d -s seed "cd {work} && \\\n'
         "PATH=/opt/homebrew/bin:\\$PATH printenv PATH; \\\n"
         "EXIT_CODE=\\$?; echo 'EXITED:' \\$EXIT_CODE; \\\n"
         'sleep 999999"\n'
@@ -107,7 +107,7 @@ def test_a_restart_goes_to_the_logged_folder_never_the_checks_own(
 ) -> None:
     """No dir in the entry, `tmux new -c DIR` in the logged line: the restart runs in DIR."""
     work = helpers.work_dir(notes_dir)
-    line = f"tmux -S ~/.tmux/sock new -d -s here -c {work} \"pwd; echo 'EXITED:' 0; sleep 999999\""
+    line = f"tmux -S {agents} new -d -s here -c {work} \"pwd; echo 'EXITED:' 0; sleep 999999\""
     helpers.write_note(notes_dir, f"- `{line}`\n")
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()

@@ -69,12 +69,23 @@ def run_check(
             note = "(dry run: would restart)" if dry_run else "(would restart)"
             outcomes = [act.unacted(o, d, note if d.restart else "") for o, d in pairs]
         clock = now.strftime("%H:%M")
-        told = [(o, journal.event_text(o, clock)) for o in outcomes]
+        told: list[tuple[act.Outcome | None, str | None]] = [
+            (o, journal.event_text(o, clock)) for o in outcomes
+        ]
+        told += [
+            (None, journal.unlogged_text(socket, pane, agent, clock))
+            for socket, pane, agent, new in seen.unlogged
+            if new
+        ]
         seen.result.events = [event for _, event in told if event]
         if writes:
             _journal(settings, day, seen, outcomes, told, now)
-        seen.result.tmux_calls = seen.tmux.calls
+        seen.result.tmux_calls = seen.tmux_calls
         seen.result.sessions = [SessionReport.of(o, now.timestamp()) for o in outcomes]
+        seen.result.sessions += [
+            SessionReport.unlogged(socket, pane, agent, new, now.timestamp())
+            for socket, pane, agent, new in seen.unlogged
+        ]
         return seen.result
 
 
@@ -88,7 +99,7 @@ def _act(
 ) -> list[act.Outcome]:
     """Second look, restart what is still to restart, verify completions."""
     assert seen.profiles is not None
-    cancelled = act.second_look(seen.tmux, pairs, settings, sleep)
+    cancelled = act.second_look(seen.server, pairs, settings, sleep)
     refusal = ""
     if not no_restart and any(d.restart and d.name not in cancelled for _, d in pairs):
         # the budget lives in the state: without it every check would restart again
@@ -112,7 +123,14 @@ def _act(
         elif refusal:
             outcome = act.reported(obs, decision, refusal)
         else:
-            outcome = act.restart(seen.tmux, obs, decision, settings, seen.profiles, ts)
+            outcome = act.restart(
+                seen.server(obs.server or str(settings.socket)),
+                obs,
+                decision,
+                settings,
+                seen.profiles,
+                ts,
+            )
         if decision.verify:
             outcome = act.verify(outcome)
         outcomes.append(outcome)
@@ -124,14 +142,16 @@ def _journal(
     day: datetime.date,
     seen: Seen,
     outcomes: list[act.Outcome],
-    told: list[tuple[act.Outcome, str | None]],
+    told: list[tuple[act.Outcome | None, str | None]],
     now: datetime.datetime,
 ) -> None:
     """Remember, notify the news, write the note, save the state, ping."""
     result, state = seen.result, seen.state
     for outcome in outcomes:
         state.sessions[outcome.name] = journal.remembered(outcome)
-    news = [event.split(" ", 1)[1] for o, event in told if event and journal.is_news(o)]
+    news = [
+        event.split(" ", 1)[1] for o, event in told if event and (o is None or journal.is_news(o))
+    ]
     message = None
     if news:
         down = f"tmux server down ({seen.server_message}); " if seen.server_down else ""

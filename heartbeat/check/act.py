@@ -53,28 +53,43 @@ def unacted(obs: Observation, decision: Decision, note: str = "") -> Outcome:
 
 
 def second_look(
-    tmux: Tmux,
+    server: Callable[[str], Tmux],
     pairs: Sequence[tuple[Observation, Decision]],
     settings: Settings,
     sleep: Callable[[float], None],
 ) -> dict[str, str]:
     """Sample again a moment later; returns why a restart is cancelled, by session name.
 
-    New output, or a session that exists again, cancels a restart (a healthy
-    session restarted mid-turn loses work).
+    New output in the agent's pane, another process in it, or a session that
+    exists again cancels a restart (a healthy session restarted mid-turn loses work).
     """
     candidates = [(o, d) for o, d in pairs if d.restart]
     if not candidates or settings.second_look_seconds <= 0:
         return {}
     sleep(settings.second_look_seconds)
-    probe = tmux.probe({d.name for _, d in candidates}, settings.capture_lines)
+    sockets = {o.server or str(settings.socket) for o, _ in candidates}
+    probes = {}
+    for socket in sockets:
+        tmux = server(socket)
+        probe = tmux.list_panes()
+        ids = [o.pane_id for o, _ in candidates if o.pane_id and probe.pane(o.pane_id)]
+        probe.output = tmux.capture(ids, settings.capture_lines) if ids else {}
+        probes[socket] = probe
     cancelled = {}
     for obs, decision in candidates:
-        panes = probe.session_panes(decision.name) if probe.server == "running" else []
-        if not obs.exists and panes:
-            cancelled[decision.name] = "the session exists again"
-        elif panes:
-            after = "\n".join(probe.output.get(p.pane_id, "") for p in panes).rstrip()
+        probe = probes[obs.server or str(settings.socket)]
+        if probe.server != "running":
+            continue
+        pane = probe.pane(obs.pane_id) if obs.pane_id else None
+        if not obs.exists:
+            if probe.session_panes(obs.entry.name):
+                cancelled[decision.name] = "the session exists again"
+        elif pane is None:
+            cancelled[decision.name] = "the pane is gone since the first look"
+        elif pane.pid != obs.pane_pid:
+            cancelled[decision.name] = "another process runs in the pane since the first look"
+        else:
+            after = probe.output.get(pane.pane_id, "").rstrip()
             if after != obs.output.rstrip():
                 cancelled[decision.name] = "new output on a second look"
     return cancelled
@@ -88,14 +103,20 @@ def restart(
     profiles: Profiles,
     now: float,
 ) -> Outcome:
-    """Recreate the session with the seed's anatomy; a finished one is killed in the same call.
+    """Start the agent again with the seed's anatomy, touching nothing but its own pane.
 
-    Never touches a session whose agent still runs. A restart tmux refuses,
-    or one that cannot be built (no folder known), is reported instead.
+    A session that is gone is created. A finished agent's pane is respawned in
+    place (``respawn-pane -k``) when its session holds anything else — other
+    windows or panes the user opened — or was renamed; a session holding nothing
+    but that pane is recreated in one call. Never touches a session whose agent
+    still runs, or a pane it cannot tie to the agent. A restart tmux refuses, or
+    one that cannot be built (no folder known), is reported instead.
     """
     entry = obs.entry
     if obs.exists and not obs.finished:
         return reported(obs, decision, "not restarted: the session is still running")
+    if obs.not_owned is not None:
+        return reported(obs, decision, f"not restarted: not the agent's pane ({obs.not_owned})")
     if decision.ralph and obs.ralph is not None:
         entry = dataclasses.replace(entry, command=obs.ralph, tmux_command=False)
     resumed = None
@@ -111,21 +132,41 @@ def restart(
         launch = build_launch(entry, settings, obs.cwd or decision.memory.last_dir, resumed)
     except ValueError as error:
         return reported(obs, decision, f"cannot restart: {error}")
+    client_env = client_environment(settings, os.environ)
     try:
-        result = tmux.new_session(
-            launch.name,
-            launch.shell_command,
-            launch.start_dir,
-            launch.environment,
-            replace=obs.exists,
-            client_env=client_environment(settings, os.environ),
-        )
+        if obs.exists and obs.pane_id and (obs.others or obs.renamed):
+            result = tmux.respawn_pane(
+                obs.pane_id,
+                launch.shell_command,
+                launch.start_dir,
+                launch.environment,
+                client_env=client_env,
+            )
+        else:
+            result = tmux.new_session(
+                launch.name,
+                launch.shell_command,
+                launch.start_dir,
+                launch.environment,
+                replace=(obs.session_id or True) if obs.exists else False,
+                client_env=client_env,
+                wrap=None if obs.exists else detach,
+            )
     except TmuxError as error:  # a hung server: this restart is reported, the check goes on
         return reported(obs, decision, f"restart failed: {error}")
     if result.returncode != 0:
         return reported(obs, decision, f"restart failed: {result.stderr.strip()[:200]}")
     memory = restarted(decision.memory, decision, now)
     return Outcome(obs, decision, Action.RESTARTED, decision.detail, memory, restarted=True)
+
+
+def detach(argv: list[str]) -> list[str]:
+    """A client that may start the tmux server, run outside the scheduler's unit."""
+    try:
+        from heartbeat.scope import detach_argv
+    except ImportError:  # pragma: no cover - until the scope module lands
+        return argv
+    return detach_argv(argv, os.environ)
 
 
 def reported(obs: Observation, decision: Decision, detail: str) -> Outcome:

@@ -69,6 +69,12 @@ def decide(
     decisions = []
     for case, diagnosis in cases:
         decision = _ACTIONS[POLICIES[diagnosis].act](case, diagnosis, tally, now, profiles)
+        renamed = case.obs.renamed
+        if renamed:
+            said = f"followed: renamed to `{renamed}`"
+            detail = f"{said}; {decision.detail}" if decision.detail else said
+            news = renamed if renamed != case.memory.renamed else None
+            decision = decision._replace(detail=detail, renamed=news)
         if decision.restart and server_down:
             extra = "tmux server down: one incident"
             detail = f"{decision.detail}; {extra}" if decision.detail else extra
@@ -108,9 +114,12 @@ def _still_running(case: Case) -> str:
 def _report(
     case: Case, diagnosis: Diagnosis, tally: Tally, now: datetime.datetime, profiles: Profiles
 ) -> Decision:
-    detail = (
-        f"waiting at: {case.obs.prompt}" if diagnosis == D.WAITING_INPUT else _still_running(case)
-    )
+    if diagnosis == D.NOT_OWNED:
+        detail = f"not the agent's pane: {case.obs.not_owned} runs there; never touched"
+    elif diagnosis == D.WAITING_INPUT:
+        detail = f"waiting at: {case.obs.prompt}"
+    else:
+        detail = _still_running(case)
     return base(case, diagnosis, now, detail=detail)
 
 

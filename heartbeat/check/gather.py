@@ -7,10 +7,12 @@ constant number of tmux calls (one ``list-panes``, one chained capture).
 from __future__ import annotations
 
 import os
+import pathlib
 import typing as t
 
 import memory_schema as ms
 from heartbeat import notes
+from heartbeat.check import identity
 from heartbeat.check.observe import foreground_busy, observe, reads_codex_log, started_at
 from heartbeat.check.result import CheckResult
 from heartbeat.notes import permission_problems
@@ -26,6 +28,7 @@ if t.TYPE_CHECKING:
     from heartbeat.config import Settings
     from heartbeat.profiles import Profiles
     from heartbeat.state import SessionState
+    from heartbeat.tmux import Pane
 
 #: More active entries than this is a mistake in the notes, not a workload (bounded time).
 MAX_SESSIONS = 200
@@ -38,7 +41,9 @@ class Seen:
 
     def __init__(self, result: CheckResult, tmux: Tmux) -> None:
         self.result = result
+        #: The stable socket's server; ``servers`` holds it and every other one watched.
         self.tmux = tmux
+        self.servers: dict[str, Tmux] = {str(tmux.socket): tmux}
         self.state = State()
         self.profiles: Profiles | None = None
         self.observations: list[Observation] = []
@@ -48,6 +53,18 @@ class Seen:
         self.server_message = ""
         #: Nothing to decide: the notes folder is refused, too many sessions, or no tmux.
         self.stop = False
+        #: Agent panes in sessions no note lists: (socket, pane, agent), and whether new.
+        self.unlogged: list[tuple[str, Pane, str, bool]] = []
+
+    def server(self, socket: str) -> Tmux:
+        """The server on *socket* (one client per socket, its calls counted)."""
+        if socket not in self.servers:
+            self.servers[socket] = Tmux(pathlib.Path(socket), binary=self.tmux.binary)
+        return self.servers[socket]
+
+    @property
+    def tmux_calls(self) -> int:
+        return sum(tmux.calls for tmux in self.servers.values())
 
 
 def gather(
@@ -102,36 +119,77 @@ def gather(
     profiles = seen.profiles = agent_profiles.load(
         settings.profiles, settings.signatures, cache_dir=cache
     )
-    probe = (
-        seen.tmux.probe({e.name for e in entries}, settings.capture_lines)
-        if entries
-        else Probe("running")
-    )
-    result.server, result.server_message = probe.server, probe.message
-    seen.server_message = probe.message
-    since = _since(entries, probe, state, profiles, now)
+    # each entry's server (its logged -L/-S, the default socket, else the stable one):
+    # one list-panes per server, then one chained capture of the agents' panes
+    placed = [(e, str(identity.server_of(e, settings.socket, os.environ))) for e in entries]
+    watched = dict.fromkeys([str(settings.socket), *(socket for _, socket in placed)])
+    probes = {
+        socket: seen.server(socket).list_panes() if entries else Probe("running")
+        for socket in watched
+    }
+    stable = probes[str(settings.socket)]
+    result.server, result.server_message = stable.server, stable.message
+    seen.server_message = stable.message
+    logged = {e.name for e in entries}
+    finds = [
+        identity.find(entry, probes[socket], state.session(entry.name), logged)
+        for entry, socket in placed
+    ]
+    for socket, probe in probes.items():
+        ids = [
+            f.pane.pane_id
+            for f, (_, s) in zip(finds, placed, strict=True)
+            if f.pane is not None and s == socket
+        ]
+        probe.output = seen.server(socket).capture(ids, settings.capture_lines) if ids else {}
+    since = _since(placed, finds, state, profiles, now)
     log_events = _read_log(settings, state, profiles, now.timestamp(), result, since)
-    if probe.server in {"no_tmux", "error"}:
+    broken = {s: p for s, p in probes.items() if p.server in {"no_tmux", "error"}}
+    if any(p.server == "no_tmux" for p in broken.values()) or (
+        str(settings.socket) in broken and all(s in broken for _, s in placed)
+    ):
+        probe = next(iter(broken.values()))
         result.problems.append(ms.Problem(settings.socket, 0, probe.message))
-        result.tmux_calls = seen.tmux.calls
+        result.tmux_calls = seen.tmux_calls
         seen.stop = True
         return seen
-    seen.server_down = probe.server in {"no_server", "no_socket"} and bool(entries)
+    for socket, probe in broken.items():
+        result.problems.append(ms.Problem(pathlib.Path(socket), 0, probe.message))
+    down = {s for s, p in probes.items() if p.server in {"no_server", "no_socket"}}
+    seen.server_down = any(socket in down for _, socket in placed)
+    if seen.server_down and not seen.server_message:
+        seen.server_message = next(probes[s].message for _, s in placed if s in down)
     # whether a shell still runs the agent matters only where the hook's line may be shown
     finish = [s for s in profiles.signatures(None) if s.kind == "finish"]
-    hooked = [e.name for e in entries if may_match(_output(probe, e.name), finish)]
-    running = foreground_busy(probe, hooked)
-    for entry in entries:
+    hooked = [
+        f.pane
+        for f, (_, socket) in zip(finds, placed, strict=True)
+        if f.pane is not None and may_match(probes[socket].output.get(f.pane.pane_id, ""), finish)
+    ]
+    running = foreground_busy(hooked)
+    for (entry, socket), found in zip(placed, finds, strict=True):
+        if socket in broken:
+            continue
         memory = state.session(entry.name)
         seen.memories.append(memory)
         seen.observations.append(
-            observe(entry, probe, running, memory, profiles, log_events, now, settings, os.environ)
+            observe(
+                entry,
+                probes[socket],
+                running,
+                memory,
+                profiles,
+                log_events,
+                now,
+                settings,
+                os.environ,
+                found=found,
+                server=socket,
+            )
         )
+    followed = {f.renamed for f in finds if f.renamed}
+    _unlogged(seen, probes, logged | followed, profiles, now.timestamp())
     return seen
-
-
-def _output(probe: Probe, name: str) -> str:
-    return "\n".join(probe.output.get(pane.pane_id, "") for pane in probe.session_panes(name))
 
 
 def _watchable(entries: list[ms.Entry], result: CheckResult) -> list[ms.Entry] | None:
@@ -163,8 +221,8 @@ def _watchable(entries: list[ms.Entry], result: CheckResult) -> list[ms.Entry] |
 
 
 def _since(
-    entries: list[ms.Entry],
-    probe: Probe,
+    placed: list[tuple[ms.Entry, str]],
+    finds: list[identity.Found],
     state: State,
     profiles: Profiles,
     now: datetime.datetime,
@@ -177,12 +235,37 @@ def _since(
     """
     ts = now.timestamp()
     starts = []
-    for entry in entries:
+    for (entry, _), found in zip(placed, finds, strict=True):
         if reads_codex_log(entry, profiles):
-            panes = probe.session_panes(entry.name) if probe.server == "running" else []
+            panes = [found.pane] if found.pane is not None else []
             started = started_at(entry, panes, state.session(entry.name), now)
             starts.append(started - 1 if started is not None else ts - 3600)
     return min(starts, default=ts - 3600)
+
+
+def _unlogged(
+    seen: Seen,
+    probes: dict[str, Probe],
+    known: set[str],
+    profiles: Profiles,
+    ts: float,
+) -> None:
+    """Agent sessions on a watched server that no note lists: each reported once."""
+
+    def recognise(command: str) -> str | None:
+        profile = profiles.recognise(command)
+        return profile.name if profile else None
+
+    current: dict[str, float] = {}
+    for socket, probe in probes.items():
+        if probe.server != "running":
+            continue
+        for pane, agent in identity.unlogged(probe, known, (), recognise):
+            key = f"{socket}|{pane.session_id}|{pane.pane_id}"
+            first = seen.state.unlogged.get(key)
+            current[key] = first if first is not None else ts
+            seen.unlogged.append((socket, pane, agent, first is None))
+    seen.state.unlogged = current
 
 
 def _read_log(

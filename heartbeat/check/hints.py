@@ -36,6 +36,12 @@ HINTS: dict[str, str] = {
         "restarted {count} times within an hour; fix it, then `heartbeat notes resume {name}`"
     ),
     D.PAUSED: "paused; `heartbeat notes resume {name}` to watch it again",
+    D.NOT_OWNED: (
+        "the heartbeat cannot tie this pane to the logged agent and never touches it: look at it "
+        "(tmux -S {socket} attach -t ={name}); when the agent is done, `heartbeat notes done "
+        "{name}`, or start it again yourself"
+    ),
+    D.UNLOGGED: "log it with `heartbeat notes adopt {name}` so the heartbeat watches it",
 }
 
 

@@ -21,6 +21,7 @@ if t.TYPE_CHECKING:
     from heartbeat.check.act import Outcome
     from heartbeat.config import Settings
     from heartbeat.state import SessionState
+    from heartbeat.tmux import Pane
 
 log = LazyLogger(__name__)
 D = Diagnosis
@@ -36,6 +37,8 @@ def event_text(outcome: Outcome, clock: str) -> str | None:
         if memory.notified == "gave_up":
             return None
         return f"{clock} {name} {diagnosis} → gave up ({outcome.detail})"
+    if outcome.decision.renamed and diagnosis in (memory.notified, D.HEALTHY):
+        return f"{clock} {name} renamed → followed (now `{outcome.decision.renamed}`)"
     if diagnosis == memory.notified:
         return None
     if diagnosis == D.HEALTHY:
@@ -50,6 +53,14 @@ def event_text(outcome: Outcome, clock: str) -> str | None:
     return f"{clock} {name} {diagnosis} → {action}{detail}"
 
 
+def unlogged_text(socket: str, pane: Pane, agent: str, clock: str) -> str:
+    """The note's line for an agent session no note lists (written once)."""
+    return (
+        f"{clock} {pane.session} unlogged → reported ({agent} on {socket}, in no note; "
+        f"`heartbeat notes adopt {pane.session}` logs it)"
+    )
+
+
 def is_news(outcome: Outcome) -> bool:
     """Whether a session's event is worth a notification: the state, not the tick.
 
@@ -59,6 +70,8 @@ def is_news(outcome: Outcome) -> bool:
     neither is the heartbeat's own restart working: it was announced already.
     """
     memory, diagnosis = outcome.decision.memory, outcome.decision.diagnosis
+    if outcome.decision.renamed:
+        return True
     restarted_last_check = memory.diagnosis is None and memory.restarted_at is not None
     if diagnosis == D.HEALTHY:
         return memory.notified not in (None, "healthy") and not restarted_last_check

@@ -14,6 +14,7 @@ import re
 import typing as t
 
 import memory_schema as ms
+from heartbeat.check.identity import Found, find
 from heartbeat.processes import SHELLS, busy
 from heartbeat.profiles import rewrite
 from heartbeat.session import TAIL_PROGRAM, parse_started, ralph_command, shell_command
@@ -21,7 +22,7 @@ from heartbeat.signatures import Match, parse_reset, scan
 from heartbeat.words import PaneState
 
 if t.TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Collection, Mapping, Sequence
 
     from heartbeat import records
     from heartbeat.config import Settings
@@ -85,6 +86,18 @@ class Observation(t.NamedTuple):
     last_lines: tuple[str, ...] = ()
     output: str = ""
     verification: Verification | None = None
+    #: The socket path of the server the session runs on.
+    server: str = ""
+    #: The agent's pane: its id, its process and its session's id (None: no pane).
+    pane_id: str | None = None
+    pane_pid: int | None = None
+    session_id: str | None = None
+    #: The session's name now, when the user renamed it while the agent's pane ran.
+    renamed: str | None = None
+    #: How many other panes (windows the user opened) share the agent's session.
+    others: int = 0
+    #: What runs in the pane when it cannot be tied to the logged agent (never touched).
+    not_owned: str | None = None
 
     @property
     def exists(self) -> bool:
@@ -95,12 +108,11 @@ class Observation(t.NamedTuple):
         return self.state is PaneState.EXITED
 
 
-def foreground_busy(probe: Probe, names: Sequence[str]) -> set[int] | None:
+def foreground_busy(panes: Sequence[Pane]) -> set[int] | None:
     """Pane pids whose shell still runs something besides the tail (one ``ps``, when needed)."""
     pids = [
         pane.pid
-        for name in names
-        for pane in probe.session_panes(name)
+        for pane in panes
         if not pane.dead and pane.command in SHELLS and pane.pid is not None
     ]
     return busy(pids, TAIL_PROGRAM) if pids else set()
@@ -136,15 +148,27 @@ def observe(
     now: datetime.datetime,
     settings: Settings,
     env: Mapping[str, str],
+    *,
+    found: Found | None = None,
+    logged: Collection[str] = (),
+    server: str = "",
 ) -> Observation:
-    """One entry's Observation. Runs git only for a quick ``EXITED: 0`` (read-and-exit)."""
+    """One entry's Observation. Runs git only for a quick ``EXITED: 0`` (read-and-exit).
+
+    *found* is the agent's pane as ``identity.find`` ties it (found here when
+    not given); only that pane is read — the session's other panes are the user's.
+    """
     ts = now.timestamp()
+    if found is None:
+        found = find(entry, probe, memory, logged, running)
     command = shell_command(entry)
+    panes = [found.pane] if found.pane is not None else []
+    output = _lines(panes, probe)
     profile = profiles.recognise(command)
+    if profile is None and output:
+        profile = profiles.recognise_output(output)
     signatures = profiles.signatures(profile, command)
     agent = (profiles.engine(profile, command) or profile) if profile else None
-    panes = probe.session_panes(entry.name) if probe.server == "running" else []
-    output = _lines(panes, probe)
     fixed, used = rewrite(profile, entry.command)
     home = agent.home(command, env) if agent else None
     base: dict[str, t.Any] = {
@@ -157,15 +181,25 @@ def observe(
         "paused": _paused(entry, now),
         "rewritten": fixed if used else None,
         "rejected_flag": (used[0].flag, used[0].replacement, used[0].removed_in) if used else None,
+        "server": server,
     }
+    if found.pane is not None:
+        base.update(
+            pane_id=found.pane.pane_id,
+            pane_pid=found.pane.pid,
+            session_id=found.pane.session_id,
+            renamed=found.renamed,
+            others=found.others,
+            not_owned=found.not_owned,
+        )
     started = started_at(entry, panes, memory, now)
     base["started_at"] = started
     base["age"] = max(0.0, ts - started) if started is not None else None
     if not panes:
         sid = memory.agent_session
-        found = _records(agent, home, sid)
-        if found is not None:
-            base.update(record_limit=found.limit, record_reset=found.reset)
+        record = _records(agent, home, sid)
+        if record is not None:
+            base.update(record_limit=record.limit, record_reset=record.reset)
         return Observation(
             agent_session=sid,
             state=PaneState.DEAD,
@@ -175,7 +209,11 @@ def observe(
         )
     # matches are per kind and line: the hook's own signatures find the same hook lines
     finish = scan(output, [s for s in signatures if s.kind == "finish"], "pane")
-    exited = _at_tail(panes, running) and (bool(finish) or all(p.dead for p in panes))
+    exited = (
+        found.not_owned is None
+        and _at_tail(panes, running)
+        and (bool(finish) or all(p.dead for p in panes))
+    )
     if exited:
         code = int(finish[-1].groups.get("code", "1")) if finish else panes[0].dead_status
         cut = _last_index(output, finish[-1].line) if finish else len(output)
@@ -188,9 +226,9 @@ def observe(
     prompt = next((m.line for m in voice if m.kind == "prompt" and m.line == last), None)
     sid = _session_id(agent or profile, command, output) or memory.agent_session
     if exited and code != 0:
-        found = _records(agent, home, sid)
-        if found is not None:
-            base.update(record_limit=found.limit, record_reset=found.reset)
+        record = _records(agent, home, sid)
+        if record is not None:
+            base.update(record_limit=record.limit, record_reset=record.reset)
     observation = Observation(
         agent_session=sid,
         state=PaneState.EXITED if exited else PaneState.RUNNING,
@@ -200,7 +238,7 @@ def observe(
         hook=finish[-1].line if exited and finish else None,
         exit_kind=agent.exit_codes.get(code) if agent and code is not None else None,
         idle=max(0.0, ts - max(p.activity for p in panes)),
-        incarnation=f"{panes[0].session_id}@{int(panes[0].created)}",
+        incarnation=incarnation(panes[0]),
         cwd=panes[0].path or None,
         voice=voice,
         prompt=prompt,
@@ -212,8 +250,8 @@ def observe(
     if exited and code != 0 and not any(m.kind in {"auth", "rate_limit"} for m in voice):
         # the pane is the main source; the global codex log only explains a failure
         # whose pane shows no signature (its lines may come from another session)
-        logged = _log(agent, log_events, started, memory, ts)
-        observation = observation._replace(log=logged)
+        from_log = _log(agent, log_events, started, memory, ts)
+        observation = observation._replace(log=from_log)
     if (
         exited
         and code == 0
@@ -232,6 +270,14 @@ def observe(
     return observation
 
 
+def incarnation(pane: Pane) -> str:
+    """One run of a pane: its session, the session's start and the pane's process.
+
+    A respawned pane (a restart in place) is a new incarnation of the same session.
+    """
+    return f"{pane.session_id}@{int(pane.created)}:{pane.pid}"
+
+
 def _records(agent: Profile | None, home: str | None, sid: str | None) -> records.Record | None:
     """A limit the agent recorded in its own files (only a gone or failed session is read)."""
     from heartbeat import records
@@ -242,11 +288,11 @@ def _records(agent: Profile | None, home: str | None, sid: str | None) -> record
 def started_at(
     entry: ms.Entry, panes: Sequence[Pane], memory: SessionState, now: datetime.datetime
 ) -> float | None:
-    """When the session started: its pane, else its last restart, else the note's word."""
-    started = panes[0].created if panes else None
-    if started is None:
-        started = memory.restarted_at or parse_started(entry.started, now, ms.note_date(entry.file))
-    return started
+    """When the agent started: its session, or its restart in place (respawned) since;
+    with no pane, its last restart, else the note's word."""
+    if panes:
+        return max(panes[0].created, memory.restarted_at or 0.0)
+    return memory.restarted_at or parse_started(entry.started, now, ms.note_date(entry.file))
 
 
 def reads_codex_log(entry: ms.Entry, profiles: Profiles) -> bool:
@@ -327,7 +373,10 @@ def _zone(named: str | None, profile: Profile | None) -> datetime.tzinfo | None:
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             return None
     if profile is not None and profile.reset_zone == "local":
-        return datetime.datetime.now().astimezone().tzinfo
+        # the zone's rules, not today's offset: a reset across a DST change keeps its hour
+        from heartbeat.clock import local_zone
+
+        return local_zone()
     return None
 
 

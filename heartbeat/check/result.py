@@ -11,6 +11,7 @@ from heartbeat.words import FINE
 if t.TYPE_CHECKING:
     import memory_schema as ms
     from heartbeat.check.act import Outcome
+    from heartbeat.tmux import Pane
 
 
 class SessionReport(t.NamedTuple):
@@ -58,6 +59,26 @@ class SessionReport(t.NamedTuple):
             agent_session=outcome.memory.agent_session or obs.agent_session,
         )
 
+    @classmethod
+    def unlogged(cls, socket: str, pane: Pane, agent: str, new: bool, ts: float) -> SessionReport:
+        """An agent session no note lists: reported (once), never acted on."""
+        from heartbeat.check.hints import HINTS
+
+        return cls(
+            name=pane.session,
+            state="running",
+            exit_code=None,
+            diagnosis="unlogged",
+            action="reported" if new else "none",
+            restarts=0,
+            detail=f"{agent} runs in {pane.pane_id} on {socket}, and no note lists the session",
+            evidence=[],
+            source="",
+            hint=HINTS["unlogged"].format(name=pane.session),
+            running_for=max(0.0, ts - pane.created) if pane.created else None,
+            agent=agent,
+        )
+
     def to_json(self) -> dict[str, object]:
         return self._asdict()
 
@@ -81,7 +102,10 @@ class CheckResult:
 
     @property
     def exit_code(self) -> int:
-        attention = self.problems or any(s.diagnosis not in FINE for s in self.sessions)
+        attention = self.problems or any(
+            s.diagnosis not in FINE and not (s.diagnosis == "unlogged" and s.action == "none")
+            for s in self.sessions
+        )
         return int(ExitCode.ATTENTION if attention else ExitCode.OK)
 
     def to_json(self) -> dict[str, object]:

@@ -120,6 +120,7 @@ def _misconfigured(c: Case) -> bool:
 
 RULES: tuple[tuple[Diagnosis, Callable[[Case], bool]], ...] = (
     (D.PAUSED, lambda c: c.obs.paused),
+    (D.NOT_OWNED, lambda c: c.obs.not_owned is not None),
     (D.AUTH_EXPIRED, lambda c: bool(c.signals.auth) or _still_blocked(c)),
     (D.MISCONFIGURED, _misconfigured),
     (D.RATE_LIMITED, lambda c: bool(c.signals.rate)),
@@ -157,4 +158,5 @@ POLICIES: dict[Diagnosis, Policy] = {
     D.STALLED: Policy(Status.STALLED, "report"),
     D.WAITING_INPUT: Policy(Status.BLOCKED, "report"),
     D.PAUSED: Policy(None, "none"),
+    D.NOT_OWNED: Policy(None, "report"),
 }

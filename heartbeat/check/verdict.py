@@ -40,6 +40,8 @@ class Decision(t.NamedTuple):
     verify: bool = False
     #: Resume the agent's conversation of this id instead of starting the task afresh.
     resume: str | None = None
+    #: The session's new name, when the user renamed it since the last check (news once).
+    renamed: str | None = None
 
 
 class Tally:
@@ -67,6 +69,14 @@ def base(case: Case, diagnosis: Diagnosis, now: datetime.datetime, **changes: t.
         fresh["void_incarnation"] = obs.incarnation
     if obs.agent_session:
         fresh["agent_session"] = obs.agent_session
+    if obs.pane_id is not None:
+        fresh.update(
+            pane_id=obs.pane_id,
+            pane_pid=obs.pane_pid,
+            session_id=obs.session_id,
+            server=obs.server or None,
+            renamed=obs.renamed,
+        )
     if credentials_changed(obs, memory):
         fresh.update(blocked=None, blocked_stamp=None)
     memory = dataclasses.replace(memory, **{**fresh, **changes.pop("memory", {})})
@@ -74,7 +84,7 @@ def base(case: Case, diagnosis: Diagnosis, now: datetime.datetime, **changes: t.
         collections.defaultdict(
             str,
             name=obs.entry.name,
-            socket=case.settings.socket,
+            socket=obs.server or case.settings.socket,
             idle=format_duration(obs.idle or 0),
             count=case.settings.max_restarts_per_hour,
         )

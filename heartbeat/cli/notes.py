@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import pathlib
 import re
 import typing as t
 
@@ -146,3 +148,26 @@ def resume_command(
     cfg = common.settings(notes_dir=notes_dir, state_dir=state_dir)
     result = notes.resume(cfg, common.parse_date(date, cfg), common.now(cfg), name)
     typer.echo(result.message)
+
+
+@app.command("adopt")
+@common.handle_errors
+def adopt_command(
+    name: NameArg,
+    socket: t.Annotated[
+        pathlib.Path | None,
+        typer.Option(
+            "--socket",
+            help="The server the session runs on (default: the stable socket, then tmux's "
+            "default one).",
+        ),
+    ] = None,
+    notes_dir: common.NotesDirOption = None,
+    date: common.DateOption = None,
+) -> None:
+    """Log an agent session that no note lists (a check reports it as unlogged)."""
+    from heartbeat.adopt import adopt
+
+    cfg = common.settings(notes_dir=notes_dir)
+    where = pathlib.Path(os.path.expanduser(socket)) if socket else None
+    typer.echo(adopt(cfg, common.parse_date(date, cfg), common.now(cfg), name, where).message)

@@ -57,6 +57,9 @@ class Pane_:
     created: float = NOW.timestamp() - 3600
     activity: float = NOW.timestamp() - 10
     path: str = "/work/app"
+    #: How tmux reports the pane's start command: the anatomy (a command, so the
+    #: pane is the agent's); "" is an interactive shell the user opened.
+    start: str = '"cd /work/app && AGENT\\nEXIT_CODE=$?; echo \'EXITED:\' $EXIT_CODE; sleep 999999"'
 
 
 def observed(
@@ -85,6 +88,7 @@ def observed(
                 pid=pid,
                 created=pane.created,
                 path=pane.path,
+                start_command=pane.start,
             )
         ]
         probe.output[f"%{index}"] = pane.output

@@ -240,7 +240,9 @@ def test_one_rate_limited_restart_per_check_after_the_hold() -> None:
     def held(index: int) -> SessionState:
         over = NOW.timestamp() - 1
         return SessionState(
-            hold_reason="rate_limit", hold_until=over, incarnation=f"${index}@{created}"
+            hold_reason="rate_limit",
+            hold_until=over,
+            incarnation=f"${index}@{created}:{1000 + index}",
         )
 
     decisions = decided([entry("a", CODEX), entry("b", CODEX)], panes, {"a": held(0), "b": held(1)})
