@@ -17,6 +17,10 @@ from heartbeat import proc
 
 GIT_TIMEOUT = 20.0
 BOX_RE = re.compile(r"^\s*[-*+]\s+\[( |x|X)\]\s+", re.M)
+#: A task box and its text.
+BOX_TEXT_RE = re.compile(r"^\s*[-*+]\s+\[( |x|X)\]\s+(.*?)\s*$", re.M)
+#: How many ticked-without-a-commit boxes the summary names (the rest are counted).
+NAMED_BOXES = 3
 
 
 @dataclasses.dataclass
@@ -31,6 +35,9 @@ class Verification:
     prd: str | None = None
     prd_ticked: int = 0
     prd_total: int = 0
+    #: The texts of boxes ticked since the start that no commit backs (ralphy ticks a task
+    #: even when it failed): with no commit at all, every one; else those no commit names.
+    ticked_without_commit: list[str] = dataclasses.field(default_factory=list)
     flags: list[str] = dataclasses.field(default_factory=list)
     error: str | None = None
 
@@ -91,16 +98,47 @@ def prd_file(command: str) -> str | None:
     return None
 
 
-def _ticked_at_start(folder: pathlib.Path, prd: str, started: float) -> int:
+def _ticked(text: str) -> list[str]:
+    """The texts of the ticked boxes of a PRD, in order."""
+    return [task for box, task in BOX_TEXT_RE.findall(text) if box != " "]
+
+
+def _ticked_at_start(folder: pathlib.Path, prd: str, started: float) -> list[str]:
     """Boxes already ticked in the PRD as committed before the session started."""
     base = _git(folder, "rev-list", "-1", f"--before=@{int(started)}", "HEAD")
     commit = base.stdout.strip()
     if base.returncode != 0 or not commit:
-        return 0
+        return []
     shown = _git(folder, "show", f"{commit}:{prd}")
     if shown.returncode != 0:
-        return 0
-    return sum(1 for box in BOX_RE.findall(shown.stdout) if box != " ")
+        return []
+    return _ticked(shown.stdout)
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z0-9]+", text.lower()) if len(w) >= 4}
+
+
+def _named_by(task: str, subjects: list[str]) -> bool:
+    """Whether a commit subject names the task: its text, or most of its longer words."""
+    flat = " ".join(re.findall(r"[a-z0-9]+", task.lower()))
+    words = _words(task)
+    for subject in subjects:
+        other = " ".join(re.findall(r"[a-z0-9]+", subject.lower()))
+        if flat and (flat in other or (len(other) >= 8 and other in flat)):
+            return True
+        if words and len(words & _words(subject)) * 5 >= len(words) * 3:
+            return True
+    return False
+
+
+def _boxes(tasks: list[str]) -> str:
+    """A few box texts, quoted, and how many more."""
+    named = ", ".join(
+        f"'{task[:60]}{'…' if len(task) > 60 else ''}'" for task in tasks[:NAMED_BOXES]
+    )
+    more = len(tasks) - NAMED_BOXES
+    return f"{named} and {more} more" if more > 0 else named
 
 
 def verify(directory: str | None, command: str, started: float | None) -> Verification:
@@ -142,20 +180,49 @@ def verify(directory: str | None, command: str, started: float | None) -> Verifi
         except OSError:
             text = None
         if text is not None:
-            boxes = BOX_RE.findall(text)
-            result.prd = prd
-            result.prd_total = len(boxes)
-            result.prd_ticked = sum(1 for b in boxes if b != " ")
-            before = _ticked_at_start(folder, prd, started) if started is not None else 0
-            ticked_now = max(0, result.prd_ticked - before)
-            if ticked_now and result.commits_since_start == 0:
-                result.flags.append(
-                    f"the PRD says {ticked_now} task(s) done since the start, git shows no "
-                    "commit: ralphy ticks a task even when it failed"
-                )
-            elif ticked_now > result.commits_since_start:
-                result.flags.append(
-                    f"{ticked_now} task(s) ticked since the start but only "
-                    f"{result.commits_since_start} commit(s)"
-                )
+            try:
+                _check_prd(result, folder, prd, text, started)
+            except _GitError as error:
+                result.flags.append(f"the PRD's boxes could not be checked: {error}")
     return result
+
+
+def _check_prd(
+    result: Verification, folder: pathlib.Path, prd: str, text: str, started: float | None
+) -> None:
+    """Count the PRD's boxes and flag those ticked since the start that no commit backs.
+
+    Names the boxes (a few) with the fix: ralphy skips a ticked box, so a rerun
+    does nothing for a task it ticked when it failed until the box is open again.
+    """
+    boxes = BOX_RE.findall(text)
+    result.prd = prd
+    result.prd_total = len(boxes)
+    result.prd_ticked = sum(1 for b in boxes if b != " ")
+    new = _ticked(text)
+    for task in _ticked_at_start(folder, prd, started) if started is not None else []:
+        if task in new:
+            new.remove(task)
+    commits = result.commits_since_start
+    if not new or len(new) <= commits:
+        return
+    if commits == 0:
+        result.ticked_without_commit = new
+        flag = (
+            f"the PRD says {len(new)} task(s) done since the start, git shows no "
+            "commit: ralphy ticks a task even when it failed"
+        )
+    else:
+        log = _git(folder, "log", "--format=%s", f"--since=@{int(started or 0)}", "HEAD")
+        subjects = log.stdout.splitlines() if log.returncode == 0 else []
+        result.ticked_without_commit = [task for task in new if not _named_by(task, subjects)]
+        flag = f"{len(new)} task(s) ticked since the start but only {commits} commit(s)"
+    unbacked = result.ticked_without_commit
+    if unbacked:
+        which = "ticked without a commit" if commits == 0 else "no commit names"
+        them = "it" if len(unbacked) == 1 else "them"
+        flag += (
+            f" — {which}: {_boxes(unbacked)}; untick {them} (`- [ ]`) in {prd} so ralphy "
+            f"runs {them} again, or rerun {'that task' if len(unbacked) == 1 else 'those tasks'}"
+        )
+    result.flags.append(flag)
