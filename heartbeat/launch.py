@@ -18,9 +18,10 @@ import typing as t
 
 import memory_schema as ms
 from heartbeat.errors import HeartbeatError, TmuxError, UsageError
+from heartbeat.session import account_environment
 
 if t.TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Sequence
 
     import pendulum
 
@@ -200,7 +201,10 @@ def launch(
     entry = ms.Entry(name=name, command=command, file=note, line=0, end_line=0, dir=str(folder))
     launch = build_launch(entry, settings)
     shell = launch.shell_command
-    accounts = account_environment(settings, os.environ, launch.environment)
+    from heartbeat import profiles
+
+    agents = profiles.load(settings.profiles, settings.signatures).agents
+    accounts = account_environment(agents, os.environ, launch.environment)
     started = tmux.new_session(
         name,
         shell,
@@ -231,27 +235,6 @@ def launch(
         started=now.format("YYYY-MM-DD HH:mm"),
         warnings=tuple(warnings),
     )
-
-
-def account_environment(
-    settings: Settings, env: Mapping[str, str], given: Sequence[str] = ()
-) -> tuple[str, ...]:
-    """``VAR=value`` for each agent's account variable set (non-empty) in *env*.
-
-    The variables are the profiles' ``account_env`` (``CODEX_HOME``,
-    ``CLAUDE_CONFIG_DIR``, ``GEMINI_CLI_HOME``), for every agent, not only the
-    one launched: a Ralph loop runs codex. A new pane gets the tmux *server's*
-    environment (as it was when the server started) plus its ``-e`` pairs, never
-    the launching shell's; these pairs make the agent use the account the check
-    reads for it from its own environment. A variable *given* already (a logged
-    ``-e VAR=…``) is left to it. Raises ConfigError for a bad profile.
-    """
-    from heartbeat import profiles
-
-    loaded = profiles.load(settings.profiles, settings.signatures)
-    taken = {pair.split("=", 1)[0] for pair in given}
-    names = sorted({p.account_env for p in loaded.agents if p.account_env} - taken)
-    return tuple(f"{name}={env[name]}" for name in names if env.get(name))
 
 
 def fit_command(command: str, settings: Settings) -> tuple[str, list[str]]:

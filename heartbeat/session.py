@@ -18,7 +18,7 @@ import typing as t
 import memory_schema as ms
 
 if t.TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable, Mapping, Sequence
 
     from heartbeat.config import Settings
     from heartbeat.profiles import Profile
@@ -169,6 +169,24 @@ def ralph_command(entry: ms.Entry) -> str | None:
         return None
     task = next((a for a in reversed(argv[2:]) if not a.startswith("-")), None)
     return None if task is None else f"ralphy --codex {shlex.quote(task)}"
+
+
+def account_environment(
+    agents: Sequence[Profile], env: Mapping[str, str], given: Sequence[str] = ()
+) -> tuple[str, ...]:
+    """``VAR=value`` for each agent's account variable set (non-empty) in *env*.
+
+    The variables are the profiles' ``account_env`` (``CODEX_HOME``,
+    ``CLAUDE_CONFIG_DIR``, ``GEMINI_CLI_HOME``), for every agent, not only the
+    one started: a Ralph loop runs codex. A new pane gets the tmux *server's*
+    environment (as it was when the server started) plus its ``-e`` pairs, never
+    the starting client's; these pairs make the agent use the account the check
+    reads for it from its own environment. A variable *given* already (a logged
+    ``-e VAR=…``) is left to it.
+    """
+    taken = {pair.split("=", 1)[0] for pair in given}
+    names = sorted({p.account_env for p in agents if p.account_env} - taken)
+    return tuple(f"{name}={env[name]}" for name in names if env.get(name))
 
 
 def client_environment(settings: Settings, env: Mapping[str, str]) -> dict[str, str]:

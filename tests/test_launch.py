@@ -21,8 +21,8 @@ import memory_schema as ms
 from heartbeat.check import run_check
 from heartbeat.config import load_settings
 from heartbeat.errors import UsageError
-from heartbeat.launch import account_environment, agent_command, launch
-from heartbeat.session import anatomy
+from heartbeat.launch import agent_command, launch
+from heartbeat.session import account_environment, anatomy
 from heartbeat.tmux import Tmux
 from tests import helpers
 
@@ -330,11 +330,13 @@ def test_the_agent_gets_the_account_of_the_launching_environment(
 
 
 def test_account_variables_are_every_agents_and_a_logged_one_wins() -> None:
-    settings = load_settings()
+    from heartbeat import profiles
+
+    agents = profiles.load().agents
     env = {"CODEX_HOME": "/c", "CLAUDE_CONFIG_DIR": "/k", "GEMINI_CLI_HOME": "", "HOME": "/h"}
-    assert account_environment(settings, env) == ("CLAUDE_CONFIG_DIR=/k", "CODEX_HOME=/c")
+    assert account_environment(agents, env) == ("CLAUDE_CONFIG_DIR=/k", "CODEX_HOME=/c")
     given = ("CODEX_HOME=/logged",)
-    assert account_environment(settings, env, given) == ("CLAUDE_CONFIG_DIR=/k",)
+    assert account_environment(agents, env, given) == ("CLAUDE_CONFIG_DIR=/k",)
 
 
 def test_launch_and_restart_run_the_same_command(

@@ -11,7 +11,13 @@ import os
 import typing as t
 
 from heartbeat.errors import TmuxError
-from heartbeat.session import build_launch, client_environment, resume_command
+from heartbeat.scope import detach_argv
+from heartbeat.session import (
+    account_environment,
+    build_launch,
+    client_environment,
+    resume_command,
+)
 from heartbeat.state import OUTBOX_FILE
 from heartbeat.words import Action, Diagnosis
 
@@ -133,21 +139,31 @@ def restart(
     except ValueError as error:
         return reported(obs, decision, f"cannot restart: {error}")
     client_env = client_environment(settings, os.environ)
+    # the account the check reads for the agent is the one it is given
+    environment = (
+        *launch.environment,
+        *account_environment(profiles.agents, os.environ, launch.environment),
+    )
     try:
         if obs.exists and obs.pane_id and (obs.others or obs.renamed):
             result = tmux.respawn_pane(
                 obs.pane_id,
                 launch.shell_command,
                 launch.start_dir,
-                launch.environment,
+                environment,
                 client_env=client_env,
             )
         else:
+
+            def detach(argv: list[str]) -> list[str]:
+                # a client that may start the server runs outside the scheduler's unit
+                return detach_argv(argv, client_env)
+
             result = tmux.new_session(
                 launch.name,
                 launch.shell_command,
                 launch.start_dir,
-                launch.environment,
+                environment,
                 replace=(obs.session_id or True) if obs.exists else False,
                 client_env=client_env,
                 wrap=None if obs.exists else detach,
@@ -158,15 +174,6 @@ def restart(
         return reported(obs, decision, f"restart failed: {result.stderr.strip()[:200]}")
     memory = restarted(decision.memory, decision, now)
     return Outcome(obs, decision, Action.RESTARTED, decision.detail, memory, restarted=True)
-
-
-def detach(argv: list[str]) -> list[str]:
-    """A client that may start the tmux server, run outside the scheduler's unit."""
-    try:
-        from heartbeat.scope import detach_argv
-    except ImportError:  # pragma: no cover - until the scope module lands
-        return argv
-    return detach_argv(argv, os.environ)
 
 
 def reported(obs: Observation, decision: Decision, detail: str) -> Outcome:
