@@ -116,4 +116,8 @@ def evidence(case: Case) -> tuple[str, ...]:
 
 
 def clock(ts: float, now: datetime.datetime) -> str:
-    return datetime.datetime.fromtimestamp(ts, now.tzinfo).strftime("%H:%M")
+    """``09:02`` today; on another day its date too (``2026-12-09 09:02``): a hold
+    days long must say the day."""
+    moment = datetime.datetime.fromtimestamp(ts, now.tzinfo)
+    here = datetime.datetime.fromtimestamp(now.timestamp(), now.tzinfo)
+    return moment.strftime("%H:%M" if moment.date() == here.date() else "%Y-%m-%d %H:%M")
