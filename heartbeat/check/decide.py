@@ -13,8 +13,8 @@ from __future__ import annotations
 import datetime
 import typing as t
 
-from heartbeat.check import restarts
-from heartbeat.check.hints import HINTS, fix_for
+from heartbeat.check import hints, restarts
+from heartbeat.check.hints import fix_for
 from heartbeat.check.rules import POLICIES, Case, diagnose, signals
 from heartbeat.check.verdict import Decision, Tally, base
 from heartbeat.words import Action, Diagnosis, PaneState
@@ -137,11 +137,13 @@ def _verify(
 def _block(
     case: Case, diagnosis: Diagnosis, tally: Tally, now: datetime.datetime, profiles: Profiles
 ) -> Decision:
-    profile = profiles.named(case.obs.profile or "")
-    login = (profile.login_hint if profile else "") or HINTS[D.AUTH_EXPIRED]
+    # a loop's credentials are its engine's: ralphy on Claude Code logs in with `claude`
+    login, refused = hints.login(
+        profiles, profiles.named(case.obs.profile or ""), case.obs.entry.command
+    )
     hint = f"{login}; then `heartbeat notes resume {case.obs.entry.name}`"
-    if profile and profile.parallel_hint and tally.accounts[case.obs.account or ""] > 1:
-        hint += "; " + profile.parallel_hint
+    if refused and refused.parallel_hint and tally.accounts[case.obs.account or ""] > 1:
+        hint += "; " + refused.parallel_hint
     detail = "blocked: not restarted while the credentials are refused"
     stamp = (
         case.memory.blocked_stamp

@@ -12,6 +12,7 @@ import datetime
 import typing as t
 import zlib
 
+from heartbeat.check import hints
 from heartbeat.check.hints import HINTS, format_duration
 from heartbeat.check.verdict import Decision, Tally, base, clock
 from heartbeat.words import Action, Diagnosis
@@ -119,7 +120,7 @@ def budget(
         detail = "held: another session on the same account shows refused credentials"
         return base(case, diagnosis, now, action=Action.BACKOFF, detail=detail)
     recent = [r for r in memory.restarts if ts - r < 3600]
-    hint = HINTS["failed_again"] if diagnosis == D.FAILED and memory.failures >= 1 else None
+    hint = hints.failed(case.obs, memory.failures) if diagnosis == D.FAILED else None
     extra: dict[str, t.Any] = {"hint": hint} if hint else {}
     failure = _failure_line(case) if diagnosis == D.FAILED else None
     resumed = memory.resumed_session
@@ -239,6 +240,11 @@ def _failure_line(case: Case) -> str | None:
 def ralph(
     case: Case, diagnosis: Diagnosis, tally: Tally, now: datetime.datetime, profiles: Profiles
 ) -> Decision:
+    """A read-and-exit run: wrapped in a Ralph loop where the configuration allows and the
+    heartbeat can (codex only); the hint fits the agent either way."""
+    hint = hints.read_and_exit(case.obs, auto_ralph=case.settings.auto_ralph)
     if case.settings.auto_ralph and case.obs.ralph is not None:
-        return budget(case, diagnosis, tally, now, profiles, ralph=True)
-    return base(case, diagnosis, now)
+        decision = budget(case, diagnosis, tally, now, profiles, ralph=True)
+        # the budget's own hints (gave up) stand; the diagnosis' generic one does not
+        return decision._replace(hint=hint) if decision.hint == HINTS[diagnosis] else decision
+    return base(case, diagnosis, now, hint=hint)
