@@ -9,6 +9,7 @@ import typing as t
 import pytest
 
 import memory_schema as ms
+from memory_schema.status import MARKS
 from memory_schema.text import decode_note
 
 PATH = pathlib.Path("/notes/2026-02-01.md")
@@ -525,6 +526,18 @@ def test_status_marks(case: Marked) -> None:
     entry = only(section(case.text))
     assert (entry.name, entry.command) == ("api", case.command)
     assert (entry.status, entry.active) == (case.status, case.active)
+
+
+@pytest.mark.parametrize("mark", sorted(MARKS))
+@pytest.mark.parametrize(
+    "form",
+    ["- {m} api: `codex exec x`", "- {m}\ufe0f api: `codex exec x`", "- api: `codex exec x` {m}"],
+    ids=["before", "with-vs16", "after"],
+)
+def test_every_mark_of_the_table_is_read_where_marks_stand(mark: str, form: str) -> None:
+    entry = only(section(form.format(m=mark)))
+    assert (entry.name, entry.command) == ("api", "codex exec x")
+    assert (entry.status, entry.active) == (MARKS[mark].status, not MARKS[mark].ends)
 
 
 def test_status_marks_in_a_table() -> None:
