@@ -99,6 +99,8 @@ class AgentHints(t.NamedTuple):
     note: str = ""
     #: The agent ticks a PRD task's box when the task fails too (and skips ticked boxes).
     ticks_failed: bool = False
+    #: The agent run directly, headless (what to run when a loop cannot run it).
+    direct: str = ""
 
 
 #: Per profile name. The loops are ralphy-cli 4.7.2's engine flags (``ralphy --help``:
@@ -106,13 +108,16 @@ class AgentHints(t.NamedTuple):
 #: Only a codex run can be wrapped by the heartbeat itself (``auto_ralph``:
 #: ``session.ralph_command`` rewrites a ``codex exec … 'TASK'`` alone).
 AGENTS: dict[str, AgentHints] = {
-    "codex": AgentHints("codex", "ralphy --codex --prd PRD.md"),
+    "codex": AgentHints(
+        "codex", "ralphy --codex --prd PRD.md", direct="codex exec -s workspace-write …"
+    ),
     "claude": AgentHints(
         "Claude Code",
         "ralphy --claude --prd PRD.md",
         "Claude Code is ralphy's default engine, so `--claude` may be left out",
+        direct="claude -p …",
     ),
-    "gemini": AgentHints("gemini-cli", "ralphy --gemini --prd PRD.md"),
+    "gemini": AgentHints("gemini-cli", "ralphy --gemini --prd PRD.md", direct="gemini -p …"),
     "ralphy": AgentHints(
         "ralphy",
         None,
@@ -204,6 +209,24 @@ def login(profiles: Profiles, profile: Profile | None, command: str) -> tuple[st
     if engine is not None and engine.login_hint:
         return f"{profile.name} runs {_title(engine)}: {engine.login_hint}", engine
     return profile.login_hint or HINTS[D.AUTH_EXPIRED], profile
+
+
+def engine_rejects(profiles: Profiles, profile: Profile | None, command: str, line: str) -> str:
+    """A loop whose engine rejects the command line the loop gives it: what can help."""
+    name = profile.name if profile else "the loop"
+    engine = (
+        profiles.engine(profile, command.replace('"', " ").replace("'", " ")) if profile else None
+    )
+    row = AGENTS.get(engine.name) if engine else None
+    direct = (
+        f"run the engine directly (`{row.direct}`)"
+        if row and row.direct
+        else "run its engine directly"
+    )
+    return (
+        f"{name} runs its engine with a command line the installed engine rejects "
+        f"({line[:120]}): a restart cannot help; upgrade {name}, or {direct}"
+    )
 
 
 def _title(profile: Profile) -> str:

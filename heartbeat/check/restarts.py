@@ -137,11 +137,8 @@ def budget(
         # fails the same way, whatever the heartbeat does
         line = case.signals.engine_config[-1]
         detail = f"{_reason(case) or 'its tasks failed'}; its engine rejects what it is given"
-        hint = (
-            f"{case.obs.profile} runs its engine with a command line the installed engine "
-            f"rejects ({line[:120]}): a restart cannot help; upgrade {case.obs.profile}, or "
-            "run the engine directly (`codex exec -s workspace-write …`)"
-        )
+        profile = profiles.named(case.obs.profile or "")
+        hint = hints.engine_rejects(profiles, profile, case.obs.entry.command, line)
         return base(case, diagnosis, now, detail=detail, hint=hint, memory=remembered)
     if memory.blocked == "gave_up" or len(recent) >= s.max_restarts_per_hour:
         detail = (

@@ -223,3 +223,20 @@ def test_a_hold_on_another_day_says_the_day() -> None:
     now = datetime.datetime(2026, 12, 7, 22, 0, tzinfo=datetime.UTC)
     assert hold_clock(now.timestamp() + 3600, now) == "23:00"
     assert hold_clock(now.timestamp() + 3 * 86400, now) == "2026-12-10 22:00"
+
+
+@pytest.mark.parametrize(
+    ("flag", "direct"),
+    [("--codex", "codex exec -s workspace-write"), ("--gemini", "gemini -p"), ("", "claude -p")],
+    ids=["codex", "gemini", "default-claude"],
+)
+def test_a_loop_whose_engine_rejects_its_command_line_points_at_that_engine(
+    flag: str, direct: str
+) -> None:
+    from heartbeat.check import hints
+
+    loaded = profiles.load()
+    said = hints.engine_rejects(
+        loaded, loaded.named("ralphy"), f"ralphy {flag} --prd PRD.md", "error: bad flag"
+    )
+    assert f"`{direct}" in said and "a restart cannot help" in said
