@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import os
 import shutil
 import typing as t
@@ -29,14 +30,13 @@ import urllib.request
 
 from heartbeat import proc
 from heartbeat.signatures import redact
-from memory_schema.lazylog import LazyLogger
 
 if t.TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
     from heartbeat.config import Settings
 
-log = LazyLogger(__name__)
+log = logging.getLogger(__name__)
 
 MAX_MESSAGE = 1500
 #: Seconds the gateway's wake hook may take to answer.

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import os
 import typing as t
 
 from heartbeat.state import OUTBOX_FILE
-from memory_schema.lazylog import LazyLogger
 
 if t.TYPE_CHECKING:
     import pathlib
@@ -24,7 +24,7 @@ if t.TYPE_CHECKING:
     from heartbeat import notify
     from heartbeat.config import Settings
 
-log = LazyLogger(__name__)
+log = logging.getLogger(__name__)
 
 #: Seconds in which identical news is not sent again (the gateway's wake rate limit).
 RATE_WINDOW = 30.0

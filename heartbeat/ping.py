@@ -12,7 +12,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-from memory_schema.lazylog import LazyLogger
+from heartbeat.debuglog import LazyLogger
 
 log = LazyLogger(__name__)
 

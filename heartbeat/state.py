@@ -14,7 +14,7 @@ import pathlib
 import types
 import typing as t
 
-from memory_schema.lazylog import LazyLogger
+from heartbeat.debuglog import LazyLogger
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable

@@ -11,9 +11,9 @@ import typing as t
 
 import memory_schema as ms
 from heartbeat.check.rules import POLICIES
+from heartbeat.debuglog import LazyLogger
 from heartbeat.session import dated_start
 from heartbeat.words import Action, Diagnosis, Status
-from memory_schema.lazylog import LazyLogger
 
 if t.TYPE_CHECKING:
     import datetime

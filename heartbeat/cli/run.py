@@ -19,8 +19,8 @@ import re
 import sys
 import typing as t
 
+from heartbeat.debuglog import LazyLogger
 from heartbeat.errors import ExitCode, HeartbeatError
-from memory_schema.lazylog import LazyLogger
 
 if t.TYPE_CHECKING:
     from heartbeat.config import Settings
@@ -87,7 +87,7 @@ def _configure_logging(state_dir: pathlib.Path | None) -> None:
         root.setLevel(logging.WARNING)  # libraries (markdown_it logs every block rule) stay quiet
         for own in ("heartbeat", "memory_schema"):
             logging.getLogger(own).setLevel(logging.DEBUG)
-    from heartbeat.debuglog import DebugLog
+    from heartbeat.logfile import DebugLog
 
     if state_dir is None or any(isinstance(h, DebugLog) for h in root.handlers):
         return

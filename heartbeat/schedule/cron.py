@@ -10,6 +10,7 @@ folder.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import pathlib
 import shlex
 import typing as t
@@ -20,7 +21,6 @@ from heartbeat.schedule.expr import next_runs, validate_schedule
 from heartbeat.schedule.job import CHECK_ARGS, build_job, ensure_log_folder, log_folder
 from heartbeat.schedule.result import Change, ScheduleResult
 from heartbeat.schedule.watch import Installed, SelfWatch, self_watch
-from memory_schema.lazylog import LazyLogger
 
 if t.TYPE_CHECKING:
     import datetime
@@ -30,7 +30,7 @@ if t.TYPE_CHECKING:
 
     from heartbeat.config import Settings
 
-log = LazyLogger(__name__)
+log = logging.getLogger(__name__)
 
 NOTE = "# Written by `heartbeat cron install`; change it with `heartbeat cron install|remove`."
 LOG_NAME = "cron.log"

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import logging
 import os
 import pathlib
 import plistlib
@@ -25,7 +26,6 @@ from heartbeat.schedule.expr import expand, next_runs, validate_schedule
 from heartbeat.schedule.job import build_job, ensure_log_folder, log_folder
 from heartbeat.schedule.result import Change, ScheduleResult
 from heartbeat.schedule.watch import Installed, self_watch
-from memory_schema.lazylog import LazyLogger
 
 if t.TYPE_CHECKING:
     import datetime
@@ -35,7 +35,7 @@ if t.TYPE_CHECKING:
 
     from heartbeat.config import Settings
 
-log = LazyLogger(__name__)
+log = logging.getLogger(__name__)
 
 LABEL = "local.heartbeat.check"
 LOG_NAME = "launchd.log"

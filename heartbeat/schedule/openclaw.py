@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import re
 import shlex
 import typing as t
@@ -26,7 +27,6 @@ from heartbeat.schedule.expr import every_of, next_runs, validate_schedule
 from heartbeat.schedule.job import build_job, ensure_log_folder, log_folder
 from heartbeat.schedule.result import Change, ScheduleResult
 from heartbeat.schedule.watch import Installed, self_watch
-from memory_schema.lazylog import LazyLogger
 
 if t.TYPE_CHECKING:
     import datetime
@@ -35,7 +35,7 @@ if t.TYPE_CHECKING:
 
     from heartbeat.config import Settings
 
-log = LazyLogger(__name__)
+log = logging.getLogger(__name__)
 
 NAME = "heartbeat"
 RECORD = "openclaw-automation.json"

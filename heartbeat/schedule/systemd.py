@@ -18,6 +18,7 @@ in a scope of its own (heartbeat.scope); this line keeps it where that cannot ru
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 import pathlib
 import re
@@ -29,7 +30,6 @@ from heartbeat.schedule.expr import describe_schedule, expand, next_runs, valida
 from heartbeat.schedule.job import build_job, ensure_log_folder, log_folder
 from heartbeat.schedule.result import Change, ScheduleResult
 from heartbeat.schedule.watch import Installed, self_watch
-from memory_schema.lazylog import LazyLogger
 
 if t.TYPE_CHECKING:
     import datetime
@@ -39,7 +39,7 @@ if t.TYPE_CHECKING:
 
     from heartbeat.config import Settings
 
-log = LazyLogger(__name__)
+log = logging.getLogger(__name__)
 
 SERVICE = "heartbeat.service"
 TIMER = "heartbeat.timer"
