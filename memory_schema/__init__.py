@@ -17,20 +17,23 @@ import importlib
 import typing as t
 
 if t.TYPE_CHECKING:
-    from memory_schema.atomic import atomic_write
-    from memory_schema.batch import NoteEdits, add_entry
     from memory_schema.collection import Collection, NotesFolderError, collect
     from memory_schema.edit import (
+        InvalidEntry,
         NotCanonical,
+        NoteEdits,
+        add_entry,
         append_log,
+        code_span,
+        edit_note,
         mark_removed,
         new_note_text,
         remove_entry,
+        render_entry,
         set_status,
     )
-    from memory_schema.editfile import edit_note
-    from memory_schema.errors import ConcurrentEditError, EntryNotFound, NoteError, NoteReadError
     from memory_schema.files import (
+        atomic_write,
         daily_notes,
         loose_permissions,
         note_date,
@@ -41,17 +44,19 @@ if t.TYPE_CHECKING:
     from memory_schema.model import (
         SECTION_TITLE,
         STATUS_WORDS,
+        ConcurrentEditError,
         Entry,
+        EntryNotFound,
+        NoteError,
+        NoteReadError,
+        ParsedNote,
         Problem,
         Section,
         is_valid_name,
         name_problem,
     )
-    from memory_schema.note import ParsedNote
     from memory_schema.parse import parse_note
-    from memory_schema.render import InvalidEntry, code_span, render_entry
-    from memory_schema.shell import split_shell
-    from memory_schema.tmuxline import TmuxNew, parse_tmux_new
+    from memory_schema.shell import TmuxNew, parse_tmux_new, split_shell
 
 #: Where each public name lives. A name's module is imported at its first use
 #: (PEP 562): reading a note the parse cache knows does not import the parser,
@@ -60,40 +65,40 @@ _HOMES = {
     "Collection": "collection",
     "NotesFolderError": "collection",
     "collect": "collection",
-    "atomic_write": "atomic",
-    "NoteEdits": "batch",
-    "add_entry": "batch",
+    "InvalidEntry": "edit",
     "NotCanonical": "edit",
+    "NoteEdits": "edit",
+    "add_entry": "edit",
     "append_log": "edit",
+    "code_span": "edit",
+    "edit_note": "edit",
     "mark_removed": "edit",
     "new_note_text": "edit",
     "remove_entry": "edit",
+    "render_entry": "edit",
     "set_status": "edit",
-    "edit_note": "editfile",
-    "ConcurrentEditError": "errors",
-    "EntryNotFound": "errors",
-    "NoteError": "errors",
-    "NoteReadError": "errors",
+    "atomic_write": "files",
     "daily_notes": "files",
     "loose_permissions": "files",
     "note_date": "files",
     "note_path": "files",
     "read_note": "files",
     "today": "files",
+    "ConcurrentEditError": "model",
     "Entry": "model",
+    "EntryNotFound": "model",
+    "NoteError": "model",
+    "NoteReadError": "model",
+    "ParsedNote": "model",
     "Problem": "model",
     "SECTION_TITLE": "model",
     "STATUS_WORDS": "model",
     "Section": "model",
     "is_valid_name": "model",
     "name_problem": "model",
-    "ParsedNote": "parse",
-    "TmuxNew": "parse",
     "parse_note": "parse",
-    "parse_tmux_new": "parse",
-    "InvalidEntry": "render",
-    "code_span": "render",
-    "render_entry": "render",
+    "TmuxNew": "shell",
+    "parse_tmux_new": "shell",
     "split_shell": "shell",
 }
 

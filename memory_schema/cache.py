@@ -4,14 +4,20 @@ One JSON file in a folder the caller owns (heartbeat's state folder), written
 atomically; a cache that cannot be read or written is ignored, never an error.
 For each note it keeps the parse (sections, entries, problems, the headings a
 parse may resume at), the note's stat key (device, inode, size, mtime, ctime)
-and the SHA-1 of its bytes:
+and the SHA-1 of its bytes, its content:
 
 - same stat key, and the note was already old when it was read (its mtime
   RACY_SECONDS or more before): the note is neither read nor parsed, and
-  markdown-it is not imported;
+  markdown-it is not imported. The ctime is in the key: no tool sets it back,
+  so a note rewritten with its old size and mtime restored is read again;
 - else the bytes are read: the same SHA-1 is the same parse; a note whose
   bytes through some heading are unchanged (the assistant appended below it)
   is parsed from that heading on (:func:`memory_schema.parse.reparse`).
+
+On a quiet check of heartbeat's (nothing changed) this module is on the path
+and the parser is not: ``logging`` too is imported only in the rare branches
+that make a record (a cache that cannot be read or written), and ``hashlib``
+only when a note is read.
 """
 
 from __future__ import annotations
@@ -25,17 +31,13 @@ import re
 import time
 import typing as t
 
-from memory_schema.atomic import write_temp
-from memory_schema.lazylog import LazyLogger
-from memory_schema.model import Entry, Problem, Section
-from memory_schema.note import ParsedNote
-from memory_schema.text import NoteText
+from memory_schema.files import write_temp
+from memory_schema.model import Entry, NoteText, ParsedNote, Problem, Section
 
 if t.TYPE_CHECKING:
     import hashlib
     import os
 
-log = LazyLogger(__name__)
 
 CACHE_NAME = "notes-cache.json"
 #: Notes remembered at most (the most recently used are kept).
@@ -83,7 +85,9 @@ class ParseCache:
                 if isinstance(notes, dict):
                     self.notes = notes
         except (OSError, ValueError) as error:
-            log.debug("parse cache %s not used: %s", self.path, error)
+            import logging  # rare: see the module docstring
+
+            logging.getLogger(__name__).debug("parse cache %s not used: %s", self.path, error)
 
     def by_stat(self, path: pathlib.Path, key: Key) -> ParsedNote | None:
         """The cached parse when *path*'s stat is the cached one and was trusted; else None.
@@ -116,7 +120,7 @@ class ParseCache:
             line = _unchanged_through(item, data)
             previous = self._load(path, item, note) if line is not None else None
             if previous is not None and line is not None:
-                from memory_schema.reparse import reparse
+                from memory_schema.parse import reparse
 
                 found = reparse(previous, text, line + 1)
         if found is None:
@@ -179,7 +183,9 @@ class ParseCache:
                 tmp.unlink(missing_ok=True)
                 raise
         except OSError as error:
-            log.debug("parse cache %s not written: %s", self.path, error)
+            import logging  # rare: see the module docstring
+
+            logging.getLogger(__name__).debug("parse cache %s not written: %s", self.path, error)
         self.changed = False
 
     def _load(
@@ -197,7 +203,9 @@ class ParseCache:
                 [int(anchor[0]) for anchor in item["anchors"]] if anchors else [],
             )
         except (KeyError, TypeError, ValueError) as error:
-            log.debug("parse cache entry for %s not used: %s", path, error)
+            import logging  # rare: see the module docstring
+
+            logging.getLogger(__name__).debug("parse cache entry for %s not used: %s", path, error)
             return None
         item["used"] = time.time()
         return parsed

@@ -9,10 +9,8 @@ import os
 import typing as t
 
 from memory_schema.cache import ParseCache, stat_key
-from memory_schema.errors import NoteError, NoteReadError
 from memory_schema.files import note_path, read_bytes, read_note
-from memory_schema.model import Entry, Problem
-from memory_schema.text import decode_note
+from memory_schema.model import Entry, NoteError, NoteReadError, Problem, decode_note
 
 if t.TYPE_CHECKING:
     import pathlib

@@ -4,6 +4,11 @@ An item's first line holds the name and usually the command; sub-items hold
 ``key: value`` fields; a fence under it may hold the command. Free text in
 status positions (after the name, after the command) is kept apart, in
 *parts*, so that only a status written where statuses go counts.
+
+Here too what every reader shares: the state while one note is read
+(:class:`Reader`), what in an item's text is its command (:func:`command_from`),
+and the step from the parts a reader found to an Entry or a Problem
+(:func:`build_entry`).
 """
 
 from __future__ import annotations
@@ -13,21 +18,12 @@ import re
 import typing as t
 
 from memory_schema import shell
-from memory_schema.commands import command_from, pick_command
-from memory_schema.entry import build_entry, canonical_entry
 from memory_schema.inline import (
-    fence_command,
-    fence_lines,
-    key_value,
-    logical_lines,
-    spans,
-    strip_marks,
-    unspan,
-)
-from memory_schema.model import Entry, Problem
-from memory_schema.patterns import (
+    AUX_BEFORE_RE,
+    BARE_PATH_RE,
     CANONICAL_HEAD_RE,
     CHECKBOX_RE,
+    DIR_BEFORE_RE,
     DIR_PLAIN_RE,
     EMPHASIS_NAME_RE,
     FENCES,
@@ -41,14 +37,294 @@ from memory_schema.patterns import (
     PLAIN_NAME_PAREN_RE,
     PLAIN_NAME_RE,
     SEPARATOR_RE,
+    STARTED_RE,
+    fence_command,
+    fence_lines,
+    key_value,
+    logical_lines,
+    spans,
+    strip_marks,
+    unspan,
 )
-from memory_schema.status import STATUS_LEAD_RE, checked, lead
-from memory_schema.tmuxline import parse_tmux_like
+from memory_schema.model import Entry, Problem, name_problem
+from memory_schema.shell import TmuxNew, leading_cd, parse_tmux_like, parse_tmux_new
+from memory_schema.status import (
+    MARK_CHARS,
+    MENTION_RE,
+    STATUS_LEAD_RE,
+    Said,
+    checked,
+    field,
+    first_lead,
+    lead,
+)
 
 if t.TYPE_CHECKING:
-    from memory_schema.entry import Reader
-    from memory_schema.mdtree import Node
-    from memory_schema.status import Said
+    import pathlib
+    from collections.abc import Sequence
+
+    from memory_schema.markdown import Node
+    from memory_schema.model import NoteText
+
+
+# --------------------------------------- the reader, and entries from parts
+
+
+@dataclasses.dataclass
+class Reader:
+    """One note being read: where its blocks are, and the entries and problems found."""
+
+    path: pathlib.Path
+    note: NoteText
+    #: The line index of the first line given to the Markdown parser (after frontmatter).
+    offset: int
+    entries: list[Entry] = dataclasses.field(default_factory=list)
+    problems: list[Problem] = dataclasses.field(default_factory=list)
+
+    def keep(self, result: Entry | Problem | None) -> None:
+        if isinstance(result, Entry):
+            self.entries.append(result)
+        elif isinstance(result, Problem):
+            self.problems.append(result)
+
+    def problem(self, line: int, message: str) -> None:
+        self.problems.append(Problem(self.path, line, message))
+
+    def line_of(self, node: Node) -> int:
+        """The 1-based line a block starts on."""
+        assert node.map is not None
+        return node.map[0] + self.offset + 1
+
+    def item_range(self, node: Node) -> tuple[int, int]:
+        """The 1-based first and last line of a block, trailing blank lines left out."""
+        assert node.map is not None
+        start, end = node.map[0] + self.offset, node.map[1] + self.offset
+        while end - 1 > start and not self.note.bare(end - 1).strip():
+            end -= 1
+        return start + 1, end
+
+
+def build_entry(
+    path: pathlib.Path,
+    line: int,
+    end: int,
+    *,
+    name: str | None,
+    command: str,
+    fields: dict[str, str] | None = None,
+    parts: Sequence[str] = (),
+    inactive: bool = False,
+    canonical: bool = False,
+    status_only: bool = False,
+    mark: Said | None = None,
+) -> Entry | Problem:
+    """An entry from what a reader found, or the problem that keeps it from being one.
+
+    The status comes from a Status field, else from the *mark* before the name
+    (``⏸️``, ``🔴``; ``memory_schema.status.MARKS``), else from the first of
+    *parts* (the free text in status positions: after the name, after the
+    command) that starts with one; a ✅ in the parts, or *inactive* (a strike,
+    a ticked box), ends the entry as done, and a mark or word that ends it
+    (❌, killed) ends it with the status it says. Start time and folder may be
+    anywhere in the parts.
+    """
+    fields = fields or {}
+    command = shell.join_continuations(command)
+    if not command.strip("` "):
+        command = ""  # "``" is no code span: an empty command, not a backtick
+    tmux: TmuxNew | None = None
+    try:
+        if parse_tmux_like(command):
+            tmux = parse_tmux_new(command)
+        elif command:
+            shell.tokens(command)
+    except ValueError as error:
+        reason = str(error)
+        if reason == shell.UNCLOSED:
+            reason = (
+                "unbalanced quotes in the command (or an unclosed `$(`, `${` or backtick); close it"
+            )
+        elif reason == shell.LONE_BACKSLASH:
+            reason = "the command ends in a lone backslash; remove it or finish the line"
+        return Problem(path, line, f"cannot read the command of {name or 'this entry'}: {reason}")
+    if tmux is not None:
+        name = tmux.name
+    if not name:
+        return Problem(path, line, "the entry has no session name; add one before the command")
+    problem = name_problem(name)
+    if problem:
+        return Problem(path, line, problem)
+    if not command and not status_only:
+        return Problem(
+            path, line, f"the entry {name!r} has an empty command; add the command it runs"
+        )
+    free_text = " ".join(part for part in parts if part).strip()
+    if inactive or checked(free_text):
+        said = Said("done", ends=True)
+    else:
+        said = (
+            field(fields.get("status", ""))
+            or mark
+            or first_lead(parts)
+            or Said("running", ends=False)
+        )
+    started = fields.get("started") or None
+    if not started:
+        found = STARTED_RE.search(free_text)
+        started = found.group(1) if found else None
+    directory = fields.get("dir") or (tmux.start_dir if tmux else None) or leading_cd(command)
+    return Entry(
+        name=name,
+        command=command,
+        file=path,
+        line=line,
+        end_line=end,
+        dir=directory or None,
+        started=started,
+        status=said.status,
+        active=not said.ends,
+        canonical=canonical,
+        until=fields.get("until") or None,
+        tmux_command=tmux is not None,
+    )
+
+
+def canonical_entry(
+    match: re.Match[str],
+    fields: dict[str, str],
+    path: pathlib.Path,
+    line: int,
+    end: int,
+    *,
+    done: bool = False,
+) -> Entry | Problem:
+    """An entry in the form this library writes (``CANONICAL_HEAD_RE`` matched its head)."""
+    values: dict[str, str] = {}
+    for part in match.group("fields").split(" · ")[1:]:
+        key, _, value = part.partition(" ")
+        raw, contents = spans(value)
+        values[key] = contents[0] if raw.startswith("\x00") and contents else value
+    return build_entry(
+        path,
+        line,
+        end,
+        name=match.group("name"),
+        command=fields["command"],
+        fields={
+            "dir": values.get("dir", ""),
+            "started": values.get("started", ""),
+            "until": values.get("until", ""),
+            "status": match.group("status"),
+        },
+        canonical=True,
+        inactive=done,
+    )
+
+
+# --------------------------------------------------- the command in an item
+
+
+def pick_command(
+    command: str, free: list[str], spanned: bool, fields: dict[str, str], fenced: str
+) -> tuple[str, list[str]]:
+    """Choose the command among the item's sources; return it and the free parts.
+
+    An explicit ``command:`` wins, then a tmux new-session line (it names its
+    session), then a code span in the item's first line, then a fence under
+    it; plain text in the first line is the command only when nothing else
+    is. Plain text that loses is a description: it is kept for its start time
+    and folder, and for a status only when it starts with one (a task such as
+    "remove the completed orders" does not end the entry).
+    """
+    explicit = fields.get("command", "")
+    candidates = [
+        explicit,
+        next((c for c in (command, fenced) if c and parse_tmux_like(c)), ""),
+        command if spanned else "",
+        fenced,
+        command,
+    ]
+    chosen = next((c for c in candidates if c), "")
+    if command and not spanned and chosen != command:
+        # The first line's text was a description, not the command.
+        kept = [m.group(0) for m in (STARTED_RE.search(command), DIR_PLAIN_RE.search(command)) if m]
+        if STATUS_LEAD_RE.match(command):
+            kept.insert(0, command)
+        free = [*kept, *free]
+    return chosen, free
+
+
+def command_from(
+    rest: str, contents: list[str], name: str | None
+) -> tuple[str, list[str], str | None, bool]:
+    """Split what follows the name into (command, free parts, folder, from a code span).
+
+    The command is the first code span that is not the name, not a folder
+    (``in `~/x` ``) and not a log or hint; without code spans it is the text up
+    to a status tail (`` — done``, ``(started 14:05)``, ✅). Text that starts
+    with a status word is a status mention, never a command. The free parts
+    are the text before the command and the text after it.
+    """
+    occurrences = list(re.finditer(r"\x00(\d+)\x00", rest))
+    usable = []
+    span_dir: str | None = None
+    for match in occurrences:
+        content = contents[int(match.group(1))]
+        # The words right before the span say what it is; a short window keeps
+        # a line of thousands of spans linear.
+        before = rest[max(0, match.start() - 40) : match.start()]
+        if name is not None and content.strip("*_ ") == name:
+            continue
+        if DIR_BEFORE_RE.search(before):
+            span_dir = span_dir or content
+            continue
+        if AUX_BEFORE_RE.search(before) or not content.strip():
+            continue
+        usable.append(match)
+    if usable:
+        chosen = usable[0]
+        if len(usable) > 1 and BARE_PATH_RE.match(contents[int(chosen.group(1))]):
+            span_dir = span_dir or contents[int(chosen.group(1))]
+            chosen = usable[1]
+        before_text = unspan(rest[: chosen.start()], contents).strip()
+        after_text = unspan(rest[chosen.end() :], contents).strip()
+        return contents[int(chosen.group(1))], [before_text, after_text], span_dir, True
+    text = unspan(rest, contents).strip()
+    if not text:
+        return "", [], span_dir, False
+    if name is not None and STATUS_LEAD_RE.match(text):
+        return "", [text], span_dir, False
+    if name is None and not parse_tmux_like(text):
+        return "", [text], span_dir, False
+    if occurrences and name is not None:
+        # Only the name, a folder or hints in code spans: no command here.
+        return "", [text], span_dir, False
+    command, tail = _split_status_tail(text)
+    return command, [tail], span_dir, False
+
+
+_TAIL_CUT_RE = re.compile(rf"\s+[—–]\s+|\s+[—–]$|\s*(?=[{MARK_CHARS}])")
+
+
+def _split_status_tail(text: str) -> tuple[str, str]:
+    """``codex exec x — done (started 14:05)`` → (``codex exec x``, ``done (started 14:05)``).
+
+    Splits at an em or en dash, a status mark (✅, ⏸️, 🔴 …), or a final parenthesis
+    about the status, but only where the command before it has balanced quotes.
+    """
+    for cut in _TAIL_CUT_RE.finditer(text):
+        head = text[: cut.start()].rstrip()
+        if head and shell.balanced(head):
+            return head, text[cut.start() :].strip(" —–")
+    tail = re.search(r"\s*\(([^()]*)\)\s*$", text)
+    if tail and (STARTED_RE.search(tail.group(1)) or MENTION_RE.search(tail.group(1))):
+        head = text[: tail.start()].rstrip()
+        if shell.balanced(head):
+            return head, tail.group(1)
+    return text, ""
+
+
+# --------------------------------------------------------------- list items
 
 Result = Entry | Problem | None
 

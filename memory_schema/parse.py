@@ -9,16 +9,29 @@ read becomes a Problem with its line, and what reads as a status ("done",
 "killed", a struck-through name) is never taken for a command. A note that
 starts sessions but has no Active Long-Running Processes heading is a problem
 too, not a note without sessions.
+
+``reparse`` reads a changed note again only where it changed. A top-level
+ATX heading closes every block before it, so a parse may start at one: what
+was read above it stands. And when the lines below a change are the same, and
+the first heading below it still reads as a top-level heading that closes the
+same sections, what was read below stands too, moved by the number of lines
+added. ``reparse`` uses both and equals a full parse (property-tested against
+``parse_note``).
 """
 
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import typing as t
 
 from memory_schema.blocks import read_block, read_kv_list, sub_heading_done
-from memory_schema.entry import Reader
 from memory_schema.inline import (
+    AGENT_CALL_RE,
+    FENCES,
+    LISTS,
+    PSEUDO_HEADING_RE,
+    SESSION_ITEM_RE,
     code_span_content,
     fence_lines,
     logical_lines,
@@ -26,24 +39,22 @@ from memory_schema.inline import (
     only_span,
     spans,
 )
-from memory_schema.items import paragraph, read_list_item
-from memory_schema.mdtree import Node, parse_blocks, paused_gc
-from memory_schema.metadata import frontmatter
-from memory_schema.model import LOG_TITLE, SECTION_RE, Problem, Section
-from memory_schema.note import ParsedNote
-from memory_schema.patterns import (
-    AGENT_CALL_RE,
-    FENCES,
-    LISTS,
-    PSEUDO_HEADING_RE,
-    SESSION_ITEM_RE,
+from memory_schema.items import Reader, paragraph, read_list_item
+from memory_schema.markdown import Node, frontmatter, parse_blocks
+from memory_schema.model import LOG_TITLE, SECTION_RE, NoteText, ParsedNote, Problem, Section
+from memory_schema.shell import (
+    TmuxNew,
+    join_continuations,
+    parse_tmux_like,
+    parse_tmux_new,
+    split_shell,
 )
-from memory_schema.shell import join_continuations, split_shell
-from memory_schema.text import NoteText
-from memory_schema.tmuxline import TmuxNew, parse_tmux_like, parse_tmux_new
 
 if t.TYPE_CHECKING:
     import pathlib
+
+
+# ------------------------------------------------------------- a whole note
 
 #: Kept for callers of the names this module used to define.
 normalize_command = join_continuations
@@ -66,23 +77,20 @@ Heading = tuple[int, int, str]
 
 def parse_note(text: str, path: pathlib.Path) -> ParsedNote:
     """Parse a note's text (already decoded) into sections, entries and problems."""
-    with paused_gc():
-        note = NoteText.from_text(text)
-        problems: list[Problem] = []
-        body_start, metadata = frontmatter(note, path, problems)
-        lines = [note.bare(i).replace("\r", " ") for i in range(body_start, len(note.lines))]
-        blocks = parse_blocks("\n".join(lines))
-        headings = _headings(blocks, body_start)
-        sections = _sections(headings, len(note.lines))
-        reader = Reader(path, note, body_start, problems=problems)
-        if any(SECTION_RE.search(section.title) for section in sections):
-            _read_sections(reader, blocks, headings)
-        else:
-            _sessions_without_heading(reader, text, blocks, headings)
-        anchors = _anchors(blocks, body_start)
-        return ParsedNote(
-            path, note, sections, reader.entries, problems, body_start, anchors, metadata
-        )
+    note = NoteText.from_text(text)
+    problems: list[Problem] = []
+    body_start, metadata = frontmatter(note, path, problems)
+    lines = [note.bare(i).replace("\r", " ") for i in range(body_start, len(note.lines))]
+    blocks = parse_blocks("\n".join(lines))
+    headings = _headings(blocks, body_start)
+    sections = _sections(headings, len(note.lines))
+    reader = Reader(path, note, body_start, problems=problems)
+    if any(SECTION_RE.search(section.title) for section in sections):
+        _read_sections(reader, blocks, headings)
+    else:
+        _sessions_without_heading(reader, text, blocks, headings)
+    anchors = _anchors(blocks, body_start)
+    return ParsedNote(path, note, sections, reader.entries, problems, body_start, anchors, metadata)
 
 
 def _anchors(blocks: list[Node], offset: int) -> list[int]:
@@ -231,3 +239,148 @@ def _has_tmux_new(text: str) -> bool:
     return any(parse_tmux_like(content) for content in contents) or parse_tmux_like(
         text.lstrip("-*+ ")
     )
+
+
+# -------------------------------------------------- again, where it changed
+
+
+def reparse(previous: ParsedNote, text: str, unchanged: int | None = None) -> ParsedNote:
+    """*text* parsed, reusing *previous* wherever their lines are the same.
+
+    With *unchanged*, only the first *unchanged* lines are known to be the
+    same (``previous.text`` need not hold the old text). Without it, the
+    lines are compared with ``previous.text``: the parse covers the changed
+    lines from the last heading above them to the first unchanged heading
+    below them. A note without an Active section is parsed whole.
+    """
+    note = NoteText.from_text(text)
+    if note.bom != previous.text.bom or not previous.active_sections:
+        return parse_note(text, previous.path)
+    old, new = previous.text.lines, note.lines
+    if unchanged is None:
+        prefix = _common_prefix(old, new)
+        suffix = _common_suffix(old, new, min(len(old), len(new)) - prefix)
+    else:
+        prefix, suffix = unchanged, 0
+    above = [a for a in previous.anchors if a < prefix]
+    if not above:
+        return parse_note(text, previous.path)
+    start = above[-1]
+    if _open_block_above(note, start):
+        return parse_note(text, previous.path)
+    below = [b for b in previous.anchors if b > start and b >= len(old) - suffix] if suffix else []
+    if below:
+        found = _window(previous, note, start, below[0], len(new) - len(old))
+        if found is not None:
+            return found
+    return _from(previous, note, start)
+
+
+def _open_block_above(note: NoteText, start: int) -> bool:
+    """The note opens with a ``---`` line not closed above *start*.
+
+    A ``---`` or ``...`` line added below would close it into frontmatter (or a
+    block read as Markdown): what the note's top means changes, so it is read whole.
+    """
+    if not note.lines or note.bare(0).rstrip() != "---":
+        return False
+    return not any(
+        note.bare(index).rstrip() in {"---", "..."}
+        for index in range(1, min(start, len(note.lines)))
+    )
+
+
+def _from(previous: ParsedNote, note: NoteText, start: int) -> ParsedNote:
+    """Parse from the heading at *start* to the end; keep what was read above it."""
+    blocks = _blocks(note, start, len(note.lines))
+    kept = [(s.start, s.level, s.title) for s in previous.sections if s.start < start]
+    headings = kept + _headings(blocks, start)
+    if not any(SECTION_RE.search(title) for _, _, title in headings):
+        return parse_note(note.text, previous.path)
+    problems = [p for p in previous.problems if p.line - 1 < start]
+    reader = Reader(previous.path, note, start, problems=problems)
+    _read_sections(reader, blocks, headings)
+    return dataclasses.replace(
+        previous,
+        text=note,
+        sections=_sections(headings, len(note.lines)),
+        entries=[e for e in previous.entries if e.line - 1 < start] + reader.entries,
+        problems=problems,
+        anchors=[a for a in previous.anchors if a < start] + _anchors(blocks, start),
+    )
+
+
+def _window(
+    previous: ParsedNote, note: NoteText, start: int, stop: int, moved: int
+) -> ParsedNote | None:
+    """Parse from the heading at *start* through the unchanged heading at *stop* (old line).
+
+    None when that heading no longer reads as a top-level heading closing the
+    same sections (a fence left open above it, a new enclosing heading).
+    """
+    end = stop + moved  # the heading's line in the new text
+    blocks = _blocks(note, start, end + 1)
+    last = blocks[-1] if blocks else None
+    if last is None or last.type != "heading" or last.map != [end - start, end - start + 1]:
+        return None
+    inner = blocks[:-1]
+    old = [(s.start, s.level, s.title) for s in previous.sections]
+    headings = (
+        [h for h in old if h[0] < start]
+        + _headings(inner, start)
+        + [(line + moved, level, title) for line, level, title in old if line >= stop]
+    )
+    if _open_at(headings, end) != _open_at(old, stop):
+        return None
+    if not any(SECTION_RE.search(title) for _, _, title in headings):
+        return None
+    problems = [p for p in previous.problems if p.line - 1 < start]
+    reader = Reader(previous.path, note, start, problems=problems)
+    _read_sections(reader, inner, headings)
+    after = [e for e in previous.entries if e.line - 1 >= stop]
+    problems += [
+        Problem(p.file, p.line + moved, p.message) for p in previous.problems if p.line - 1 >= stop
+    ]
+    return dataclasses.replace(
+        previous,
+        text=note,
+        sections=_sections(headings, len(note.lines)),
+        entries=[e for e in previous.entries if e.line - 1 < start]
+        + reader.entries
+        + [dataclasses.replace(e, line=e.line + moved, end_line=e.end_line + moved) for e in after],
+        problems=problems,
+        anchors=[a for a in previous.anchors if a < start]
+        + _anchors(inner, start)
+        + [a + moved for a in previous.anchors if a >= stop],
+    )
+
+
+def _blocks(note: NoteText, start: int, stop: int) -> list[Node]:
+    return parse_blocks("\n".join(note.bare(i).replace("\r", " ") for i in range(start, stop)))
+
+
+def _open_at(headings: list[Heading], line: int) -> list[tuple[int, str]]:
+    """The headings whose sections are open just before *line*, outermost first."""
+    stack: list[tuple[int, str]] = []
+    for start, level, title in headings:
+        if start >= line:
+            break
+        while stack and stack[-1][0] >= level:
+            stack.pop()
+        stack.append((level, title))
+    return stack
+
+
+def _common_prefix(old: list[str], new: list[str]) -> int:
+    size = min(len(old), len(new))
+    index = 0
+    while index < size and old[index] == new[index]:
+        index += 1
+    return index
+
+
+def _common_suffix(old: list[str], new: list[str], limit: int) -> int:
+    count = 0
+    while count < limit and old[-1 - count] == new[-1 - count]:
+        count += 1
+    return count

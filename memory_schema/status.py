@@ -6,7 +6,7 @@ the command, or of a Notes cell (``- api — done``, ``… `codex exec x` —
 paused``, ``finished 11:40, PR #42 merged``); as a mark before the name or
 in those places (``- ⏸️ api: …``, ``… `codex exec x` 🔴``); as a ✅ anywhere
 in the entry's own text; as a strike (``~~api~~``) or a ticked task box
-(``- [x] api: …``), handled by the readers. Progress prose anywhere else —
+(``- api: …``), handled by the readers. Progress prose anywhere else —
 ``3/7 tasks done so far``, ``not yet done``, ``purge completed orders``,
 ``fixing the paused-subscription bug`` — never does.
 

@@ -17,8 +17,8 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import memory_schema as ms
-from memory_schema.reparse import reparse
-from memory_schema.text import NoteText
+from memory_schema.model import NoteText
+from memory_schema.parse import reparse
 from tests.test_memory_properties import FAST, Note, active_note, blocks, names, notes_text
 
 PATH = pathlib.Path("/notes/2026-02-01.md")
@@ -193,7 +193,7 @@ def test_a_change_in_the_middle_of_a_long_note_is_parsed_alone(
     A spy wraps the real ``parse_blocks`` (and calls it) only to count the
     lines it is given: how much is parsed is the point of reparse.
     """
-    import memory_schema.reparse as module
+    import memory_schema.parse as module
 
     parts = [f"## {h:02d}:00 UTC - topic\n\nprose {h}\n\n" for h in range(40)]
     active = (
@@ -202,7 +202,7 @@ def test_a_change_in_the_middle_of_a_long_note_is_parsed_alone(
     text = "".join(parts[:20]) + active + "".join(parts[20:])
     before = parse(text)
     given_lines: list[int] = []
-    from memory_schema.mdtree import parse_blocks as real
+    from memory_schema.markdown import parse_blocks as real
 
     def spy(source: str) -> list[t.Any]:
         given_lines.append(source.count("\n") + 1)
@@ -213,5 +213,5 @@ def test_a_change_in_the_middle_of_a_long_note_is_parsed_alone(
     edits.status("api", "restarted")
     after = edits.apply_parsed(before)
     assert after.entries_named("api")[-1].status == "restarted"
-    same_reading(after, parse(after.text.text))
     assert given_lines == [6]  # the Active section and the heading below it, of 166 lines
+    same_reading(after, parse(after.text.text))

@@ -9,8 +9,8 @@ import typing as t
 import pytest
 
 import memory_schema as ms
+from memory_schema.model import decode_note
 from memory_schema.status import MARKS
-from memory_schema.text import decode_note
 
 PATH = pathlib.Path("/notes/2026-02-01.md")
 

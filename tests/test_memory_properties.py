@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 import memory_schema as ms
 from heartbeat import notes
 from heartbeat.config import load_settings
-from memory_schema.text import BOM, NoteText, decode_note
+from memory_schema.model import BOM, NoteText, decode_note
 
 PATH = pathlib.Path("/notes/2026-02-01.md")
 DAY = datetime.date(2026, 2, 1)
