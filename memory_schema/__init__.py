@@ -16,6 +16,9 @@ from __future__ import annotations
 import importlib
 import typing as t
 
+#: The package version (pyproject.toml's); the parse cache keys on it.
+__version__ = "0.1.0"
+
 if t.TYPE_CHECKING:
     from memory_schema.collection import Collection, NotesFolderError, collect
     from memory_schema.edit import (

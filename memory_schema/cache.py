@@ -2,6 +2,8 @@
 
 One JSON file in a folder the caller owns (heartbeat's state folder), written
 atomically; a cache that cannot be read or written is ignored, never an error.
+The file is keyed on the reader's version (the package version and its code,
+:func:`reader_version`): a new reader never trusts an old reader's results.
 For each note it keeps the parse (sections, entries, problems, the headings a
 parse may resume at), the note's stat key (device, inode, size, mtime, ctime)
 and the SHA-1 of its bytes, its content:
@@ -31,6 +33,7 @@ import re
 import time
 import typing as t
 
+from memory_schema import __version__
 from memory_schema.files import write_temp
 from memory_schema.model import Entry, NoteText, ParsedNote, Problem, Section
 
@@ -62,8 +65,13 @@ def stat_key(info: os.stat_result) -> Key:
 
 @functools.cache
 def reader_version() -> str:
-    """Changes whenever this library's code does: a new reader never trusts old results."""
-    parts = []
+    """The package version, and the size and mtime of each of its modules.
+
+    The version says which reader wrote a cache; the modules' stats tell a
+    reader changed in place (a development checkout, a patched install) from
+    the one that wrote it, without reading the code on every check.
+    """
+    parts = [__version__]
     for path in sorted(pathlib.Path(__file__).parent.glob("*.py")):
         with contextlib.suppress(OSError):
             info = path.stat()

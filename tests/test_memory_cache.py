@@ -15,6 +15,7 @@ import pathlib
 import subprocess
 import sys
 import time
+import tomllib
 
 import pytest
 
@@ -202,3 +203,20 @@ def test_a_write_through_note_edits_is_known_to_the_next_read(
     expected = ms.collect(folder, DAY)
     assert warm["entries"] == [e.to_json() for e in expected.entries]
     assert [e.name for e in expected.entries] == ["api", "web", "carried"]
+
+
+def test_the_cache_is_keyed_on_the_package_version(
+    folder: pathlib.Path, cache: pathlib.Path
+) -> None:
+    """A cache another release wrote is not trusted, even for a note unchanged since."""
+    project = tomllib.loads((pathlib.Path(__file__).parents[1] / "pyproject.toml").read_text())
+    assert ms.__version__ == project["project"]["version"]
+    write(folder, DAY, NOTE)
+    ms.collect(folder, DAY, cache_dir=cache)
+    data = json.loads((cache / CACHE_NAME).read_bytes())
+    assert data["version"].split("|")[0] == ms.__version__
+    data["version"] = data["version"].replace(ms.__version__, "0.0.0-other", 1)
+    (cache / CACHE_NAME).write_text(json.dumps(data))
+    again = ms.collect(folder, DAY, cache_dir=cache)
+    assert len(again.parsed) == 1  # read and parsed anew
+    assert reading(again) == fresh(folder)
