@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import pathlib
+import re
 import shlex
 import typing as t
 
@@ -26,7 +27,130 @@ ENV = {
     "codex_home": "CODEX_HOME",
     "ping_url": "HEARTBEAT_PING_URL",
     "timezone": "HEARTBEAT_TZ",
+    "digest_at": "HEARTBEAT_DIGEST_AT",
 }
+#: Settings whose empty value in the environment means "off", not "unset".
+EMPTY_MEANS_OFF = {"notify", "digest_at"}
+
+
+#: A fleet host's name as shown: letters, digits, ``.``, ``_`` and ``-``.
+HOST_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")
+#: The name this machine has in the fleet's views.
+LOCAL_HOST = "local"
+
+
+@dataclasses.dataclass(frozen=True)
+class FleetHost:
+    """One ``[[fleet.hosts]]`` entry: shown as ``name``, reached as ``ssh``."""
+
+    name: str
+    #: An ssh destination (``user@host``, ``ssh://…``) or an ``~/.ssh/config`` alias.
+    ssh: str
+    #: The command that runs heartbeat on that host (its remote shell reads it).
+    heartbeat: str = "heartbeat"
+
+
+@dataclasses.dataclass(frozen=True)
+class FleetSettings:
+    """The ``[fleet]`` table (DESIGN §9): the hosts and how they are reached."""
+
+    hosts: tuple[FleetHost, ...] = ()
+    #: Passed as ``ssh -F``; None: ssh reads ``~/.ssh/config`` as usual.
+    ssh_config: pathlib.Path | None = None
+    connect_timeout: float = 5.0
+    #: Seconds a host's heartbeat may take to answer once connected (a report: twice).
+    command_timeout: float = 10.0
+    #: Seconds a shared connection stays open after the last use; 0 turns sharing off.
+    control_persist: float = 120.0
+    #: Whether this machine is a row of the views too (as ``local``).
+    local: bool = True
+
+    def __str__(self) -> str:
+        names = ", ".join(host.name for host in self.hosts) or "no hosts"
+        sharing = f"shared {self.control_persist:g} s" if self.control_persist else "not shared"
+        return f"{names} (connect {self.connect_timeout:g} s, {sharing})"
+
+
+FLEET_KEYS = {
+    "hosts",
+    "ssh_config",
+    "connect_timeout",
+    "command_timeout",
+    "control_persist",
+    "local",
+}
+HOST_KEYS = {"name", "ssh", "heartbeat"}
+
+
+def parse_fleet(value: object, where: str) -> FleetSettings:
+    """The ``[fleet]`` table as settings; raises ConfigError naming the key that is wrong."""
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where} must be a table ([fleet])")
+    unknown = sorted(set(value) - FLEET_KEYS)
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown key {unknown[0]!r}; known keys: {', '.join(sorted(FLEET_KEYS))}"
+        )
+    numbers: dict[str, float] = {}
+    for key in ("connect_timeout", "command_timeout", "control_persist"):
+        if key not in value:
+            continue
+        number = value[key]
+        if isinstance(number, bool) or not isinstance(number, int | float):
+            raise ConfigError(f"{where}.{key} must be a number of seconds, not {number!r}")
+        if number < 0 or (number == 0 and key != "control_persist") or number > 86400:
+            raise ConfigError(
+                f"{where}.{key} must be between 0 and 86400 seconds"
+                + ("" if key == "control_persist" else " and not 0")
+            )
+        numbers[key] = float(number)
+    local = value.get("local", True)
+    if not isinstance(local, bool):
+        raise ConfigError(f"{where}.local must be true or false, not {local!r}")
+    ssh_config = value.get("ssh_config")
+    if ssh_config is not None and (not isinstance(ssh_config, str) or not ssh_config):
+        raise ConfigError(f"{where}.ssh_config must be a path string")
+    hosts = value.get("hosts", [])
+    if not isinstance(hosts, list) or not all(isinstance(h, dict) for h in hosts):
+        raise ConfigError(f"{where}.hosts must be a list of tables ([[fleet.hosts]])")
+    parsed: list[FleetHost] = []
+    for number, host in enumerate(hosts, 1):
+        parsed.append(_fleet_host(host, f"{where}.hosts #{number}", {h.name for h in parsed}))
+    return FleetSettings(
+        hosts=tuple(parsed),
+        ssh_config=expand(ssh_config) if ssh_config else None,
+        local=local,
+        **numbers,
+    )
+
+
+def _fleet_host(host: dict[str, t.Any], where: str, taken: set[str]) -> FleetHost:
+    unknown = sorted(set(host) - HOST_KEYS)
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown key {unknown[0]!r}; known keys: {', '.join(sorted(HOST_KEYS))}"
+        )
+    for key in ("name", "ssh"):
+        if not isinstance(host.get(key), str) or not host[key]:
+            raise ConfigError(f"{where}: {key} is missing; every host needs a name and an ssh")
+    name, ssh = host["name"], host["ssh"]
+    if not HOST_NAME_RE.fullmatch(name):
+        raise ConfigError(
+            f"{where}: name {name!r} must be letters, digits, '.', '_' and '-' (at most 63)"
+        )
+    if name == LOCAL_HOST:
+        raise ConfigError(f"{where}: the name {LOCAL_HOST!r} is this machine's; choose another")
+    if name in taken:
+        raise ConfigError(f"{where}: a second host is named {name!r}; names must differ")
+    if ssh.startswith("-") or any(c.isspace() or not c.isprintable() for c in ssh):
+        raise ConfigError(
+            f"{where}: ssh {ssh!r} must be a destination (user@host, host or an ssh config "
+            "alias): no spaces, not starting with '-'"
+        )
+    command = host.get("heartbeat", "heartbeat")
+    if not isinstance(command, str) or not command.strip() or "\n" in command:
+        raise ConfigError(f"{where}: heartbeat must be the command that runs heartbeat there")
+    return FleetHost(name=name, ssh=ssh, heartbeat=command.strip())
 
 
 @dataclasses.dataclass
@@ -71,9 +195,13 @@ class Settings:
     capture_lines: int = 200
     log_bytes_per_check: int = 4 * 1024 * 1024
     cron_grace_minutes: float = 5.0
+    #: When the day's digest goes into the note (local HH:MM); "" turns it off (DESIGN §8).
+    digest_at: str = "08:00"
     signatures: list[dict[str, t.Any]] = dataclasses.field(default_factory=list)
     #: Agent profiles of the user's own ([[profiles]]), before the shipped ones.
     profiles: list[dict[str, t.Any]] = dataclasses.field(default_factory=list)
+    #: The other machines of `heartbeat fleet` ([fleet], [[fleet.hosts]]).
+    fleet: FleetSettings = dataclasses.field(default_factory=lambda: FleetSettings())
     sources: dict[str, str] = dataclasses.field(default_factory=dict)
 
     @property
@@ -93,6 +221,8 @@ class Settings:
                 shown = f"{len(value)} extra"
             elif field.name == "gateway_token":
                 shown = "(set)" if value else ""
+            elif field.name == "digest_at":
+                shown = value or "off"
             else:
                 shown = "" if value is None else str(value)
             rows.append((field.name, shown, self.sources.get(field.name, "default")))
@@ -174,6 +304,8 @@ def _coerce(key: str, value: object, where: str) -> object:
         if isinstance(value, str):
             return parse_notify(value, where)
         raise ConfigError(f"{where}: notify must be a command string or a list of strings")
+    if key == "fleet":
+        return parse_fleet(value, where)
     if key in {"signatures", "profiles"}:
         if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
             raise ConfigError(f"{where}: {key} must be a list of tables ([[{key}]])")
@@ -192,6 +324,8 @@ def _coerce(key: str, value: object, where: str) -> object:
         return expected(value)
     if not isinstance(value, str):
         raise ConfigError(f"{where}: {key} must be a string, not {value!r}")
+    if key == "digest_at" and value and not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", value):
+        raise ConfigError(f'{where}: digest_at must be a local time such as "08:00", or ""')
     if key == "restart_mode" and value not in {"resume", "fresh"}:
         raise ConfigError(f'{where}: restart_mode must be "resume" or "fresh", not {value!r}')
     return value
@@ -241,7 +375,7 @@ def load_settings(
         values[key] = _coerce(key, value, f"{cfg_path}: {key}")
         sources[key] = f"config {cfg_path}"
     for key, var in ENV.items():
-        if var in env and (env[var] or key == "notify"):
+        if var in env and (env[var] or key in EMPTY_MEANS_OFF):
             if key == "notify":
                 values[key] = parse_notify(env[var], var)
             else:

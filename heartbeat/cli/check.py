@@ -56,7 +56,26 @@ def status_command(
     now = common.now(cfg)
     result = run_check(cfg, now, read_only=True)
     result.self_watch = common.self_watch_line(cfg, now)
+    if json_output:
+        # DESIGN §9: when this machine's own scheduled check last ran (`fleet status` reads it)
+        data = result.to_json()
+        if "last_check" not in data:
+            data["last_check"] = _last_check(cfg)
+        common.emit_json(data)
+        raise typer.Exit(code=result.exit_code)
     _emit(result, json_output, status=True)
+
+
+def _last_check(cfg: t.Any) -> str | None:
+    """The state's last check as ISO 8601 in local time, or None before the first."""
+    import datetime
+
+    from heartbeat.state import load_state
+
+    last = load_state(cfg.state_dir).last_check
+    if last is None:
+        return None
+    return datetime.datetime.fromtimestamp(last).astimezone().isoformat(timespec="seconds")
 
 
 def _emit(result: t.Any, json_output: bool, *, status: bool) -> None:
