@@ -16,7 +16,7 @@ import pathlib
 import sys
 import typing as t
 
-from heartbeat.doctor import agents, files, scheduling, tools
+from heartbeat.doctor import agents, files, fleet, scheduling, tools
 from heartbeat.doctor.model import Context, DoctorResult, Finding, Level, with_prefix
 from heartbeat.errors import ConfigError
 from heartbeat.schedule.crontab import CronEntry, find_entry, parse_entry
@@ -61,6 +61,7 @@ CHECKS: tuple[Callable[[Context], list[Finding]], ...] = (
     scheduling.check_cron,
     scheduling.check_scheduler,
     scheduling.check_last_check,
+    fleet.check_fleet,
 )
 
 
