@@ -27,7 +27,10 @@ ENV = {
     "codex_home": "CODEX_HOME",
     "ping_url": "HEARTBEAT_PING_URL",
     "timezone": "HEARTBEAT_TZ",
+    "digest_at": "HEARTBEAT_DIGEST_AT",
 }
+#: Settings whose empty value in the environment means "off", not "unset".
+EMPTY_MEANS_OFF = {"notify", "digest_at"}
 
 
 #: A fleet host's name as shown: letters, digits, ``.``, ``_`` and ``-``.
@@ -192,6 +195,8 @@ class Settings:
     capture_lines: int = 200
     log_bytes_per_check: int = 4 * 1024 * 1024
     cron_grace_minutes: float = 5.0
+    #: When the day's digest goes into the note (local HH:MM); "" turns it off (DESIGN §8).
+    digest_at: str = "08:00"
     signatures: list[dict[str, t.Any]] = dataclasses.field(default_factory=list)
     #: Agent profiles of the user's own ([[profiles]]), before the shipped ones.
     profiles: list[dict[str, t.Any]] = dataclasses.field(default_factory=list)
@@ -216,6 +221,8 @@ class Settings:
                 shown = f"{len(value)} extra"
             elif field.name == "gateway_token":
                 shown = "(set)" if value else ""
+            elif field.name == "digest_at":
+                shown = value or "off"
             else:
                 shown = "" if value is None else str(value)
             rows.append((field.name, shown, self.sources.get(field.name, "default")))
@@ -317,6 +324,8 @@ def _coerce(key: str, value: object, where: str) -> object:
         return expected(value)
     if not isinstance(value, str):
         raise ConfigError(f"{where}: {key} must be a string, not {value!r}")
+    if key == "digest_at" and value and not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", value):
+        raise ConfigError(f'{where}: digest_at must be a local time such as "08:00", or ""')
     if key == "restart_mode" and value not in {"resume", "fresh"}:
         raise ConfigError(f'{where}: restart_mode must be "resume" or "fresh", not {value!r}')
     return value
@@ -366,7 +375,7 @@ def load_settings(
         values[key] = _coerce(key, value, f"{cfg_path}: {key}")
         sources[key] = f"config {cfg_path}"
     for key, var in ENV.items():
-        if var in env and (env[var] or key == "notify"):
+        if var in env and (env[var] or key in EMPTY_MEANS_OFF):
             if key == "notify":
                 values[key] = parse_notify(env[var], var)
             else:

@@ -78,6 +78,8 @@ class SessionState:
     server: str | None = None
     #: The name the session was last seen under, when the user renamed it.
     renamed: str | None = None
+    #: The state word the journal (heartbeat.history) last wrote for the session.
+    journaled: str | None = None
 
 
 @dataclasses.dataclass
@@ -97,6 +99,8 @@ class State:
     warnings: list[str] = dataclasses.field(default_factory=list)
     #: Agent sessions in no note, reported once: "SOCKET|SESSION ID|PANE ID" → when first seen.
     unlogged: dict[str, float] = dataclasses.field(default_factory=dict)
+    #: The day (YYYY-MM-DD) whose digest a check wrote (one a day, DESIGN §8).
+    digest_day: str | None = None
 
     def session(self, name: str) -> SessionState:
         return self.sessions.setdefault(name, SessionState())
@@ -141,6 +145,7 @@ class State:
             "last_check": self.last_check,
             "checks": self.checks,
             "unlogged": dict(self.unlogged),
+            "digest_day": self.digest_day,
             "version": VERSION,
         }
 
@@ -263,6 +268,7 @@ def _from_json(data: dict[str, t.Any]) -> State:
     events = [_record(LogEvent, e, "a log event") for e in data.get("log_events") or []]
     offsets = {str(k): [int(x) for x in v] for k, v in (data.get("log_offsets") or {}).items()}
     last = data.get("last_check")
+    digest_day = data.get("digest_day")
     return State(
         sessions=sessions,
         log_offsets=offsets,
@@ -274,6 +280,7 @@ def _from_json(data: dict[str, t.Any]) -> State:
             for k, v in (data.get("unlogged") or {}).items()
             if isinstance(v, int | float)
         },
+        digest_day=digest_day if isinstance(digest_day, str) else None,
     )
 
 

@@ -30,6 +30,8 @@ def isolated_env(
     monkeypatch.setenv("HEARTBEAT_STATE_DIR", str(tmp_path / "state"))
     monkeypatch.setenv("HEARTBEAT_CONFIG", str(tmp_path / "config.toml"))
     monkeypatch.setenv("HEARTBEAT_NOTIFY", "")
+    # no daily digest unless a test asks for one (it writes the note and notifies)
+    monkeypatch.setenv("HEARTBEAT_DIGEST_AT", "")
     monkeypatch.setenv("HEARTBEAT_SOCKET", str(tmp_path / "no-such-socket"))
     monkeypatch.setenv("CODEX_HOME", str(tmp_path / "codex"))
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg-state"))

@@ -14,6 +14,7 @@ import time
 import typing as t
 
 import memory_schema as ms
+from heartbeat import digest, history
 from heartbeat.check import act, journal
 from heartbeat.check.decide import decide
 from heartbeat.check.gather import Seen, gather
@@ -52,6 +53,9 @@ def run_check(
     writes = not (dry_run or read_only)
     with check_lock(settings.state_dir) if writes else contextlib.nullcontext():
         seen = gather(settings, now, day, tmux, dry_run=dry_run, read_only=read_only)
+        if seen.state.last_check is not None:
+            then = datetime.datetime.fromtimestamp(seen.state.last_check, now.tzinfo)
+            seen.result.last_check = history.stamp(then)
         if seen.stop or seen.profiles is None:
             return seen.result
         decisions = decide(
@@ -145,10 +149,16 @@ def _journal(
     told: list[tuple[act.Outcome | None, str | None]],
     now: datetime.datetime,
 ) -> None:
-    """Remember, notify the news, write the note, save the state, ping."""
+    """Remember, journal, digest, notify the news, write the note, save the state, ping."""
     result, state = seen.result, seen.state
+    before = {o.name: state.sessions.get(o.name) for o in outcomes}
     for outcome in outcomes:
         state.sessions[outcome.name] = journal.remembered(outcome)
+    noted = {o.name for o, event in told if o is not None and event}
+    changed = history.session_events(outcomes, before, list(state.sessions.items()), now, noted)
+    for change in changed:
+        state.sessions[str(change["session"])].journaled = str(change["after"])
+    warnings = [history.append(settings.state_dir, now, changed)]
     news = [
         event.split(" ", 1)[1] for o, event in told if event and (o is None or journal.is_news(o))
     ]
@@ -156,6 +166,12 @@ def _journal(
     if news:
         down = f"tmux server down ({seen.server_message}); " if seen.server_down else ""
         message = f"heartbeat: {down}" + "; ".join(news)
+    if digest.due(settings, state, day, now):
+        told_digest, warning = digest.from_check(settings, state, day, now)
+        warnings.append(warning)
+        if told_digest:
+            message = f"{message}\n{told_digest}" if message else told_digest
+    result.warnings += [warning for warning in warnings if warning]
     delivery = act.notify(settings, message, now.timestamp())
     clock = now.strftime("%H:%M")
     events = [event for _, event in told if event]
@@ -169,6 +185,7 @@ def _journal(
     except (ms.NoteError, OSError) as error:
         result.warnings.append(f"the note was not written: {error}")
     state.last_check = now.timestamp()
+    result.last_check = history.stamp(now)
     state.checks += 1
     warning = save_state(settings.state_dir, state, now.timestamp())
     if warning and warning not in result.warnings:

@@ -99,6 +99,8 @@ class CheckResult:
     warnings: list[str] = dataclasses.field(default_factory=list)
     note_written: bool = False
     self_watch: str | None = None
+    #: When this host's own check last ran (ISO 8601; this check, when it writes).
+    last_check: str | None = None
 
     @property
     def exit_code(self) -> int:
