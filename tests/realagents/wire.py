@@ -183,6 +183,8 @@ def codex(request: Request, attempt: int, resets_at: int) -> Reply:
     after_tool = items[-1].get("type") == "function_call_output"
     scenario = request.scenario
     headers = _codex_rate_headers(resets_at, 12.0)
+    if scenario == "commit-then-limit" and not after_tool:
+        scenario = "commit"  # a turn of work first; the next request meets the usage limit
     if scenario in {"ok", "resume"}:
         return sse_reply(_codex_turn([_codex_message(NOTHING)]), headers)
     if scenario in {"commit", "edit"}:
@@ -200,7 +202,7 @@ def codex(request: Request, attempt: int, resets_at: int) -> Reply:
     if scenario == "limit-then-ok" and time.time() >= resets_at:
         # the limit is over: the (resumed) conversation goes on
         return sse_reply(_codex_turn([_codex_message(NOTHING)]), headers)
-    if scenario in {"usage-limit", "usage-limit-chatgpt", "limit-then-ok"}:
+    if scenario in {"usage-limit", "usage-limit-chatgpt", "limit-then-ok", "commit-then-limit"}:
         error = {
             "type": "usage_limit_reached",
             "message": "The usage limit has been reached",
