@@ -80,6 +80,8 @@ class SessionState:
     renamed: str | None = None
     #: The state word the journal (heartbeat.history) last wrote for the session.
     journaled: str | None = None
+    #: A stamp of the command line the last restart started (``identity.launch_stamp``).
+    launched: str | None = None
 
 
 @dataclasses.dataclass

@@ -258,6 +258,24 @@ class Tmux:
         args.append(shell_command)
         return self.run(*args, env=client_env, wrap=wrap)
 
+    def new_window(
+        self,
+        session: str,
+        shell_command: str,
+        start_dir: str | None = None,
+        environment: t.Sequence[str] = (),
+        *,
+        client_env: t.Mapping[str, str] | None = None,
+    ) -> proc.Result:
+        """A new window in session *session* (exactly that name) running *shell_command*."""
+        args = ["new-window", "-d", "-t", f"={session}:"]
+        if start_dir:
+            args += ["-c", start_dir]
+        for pair in environment:
+            args += ["-e", pair]
+        args.append(shell_command)
+        return self.run(*args, env=client_env)
+
     def respawn_pane(
         self,
         pane_id: str,

@@ -196,7 +196,9 @@ def test_died_session_and_prefix_names_are_exact(
     sessions = helpers.by_name(report)
     assert sessions["auth"]["diagnosis"] == "died"
     assert sessions["auth"]["state"] == "dead"
-    assert sessions["auth"]["action"] == "restarted"  # what a real check would do
+    # what a real check would do: no folder is known for it, so it is reported
+    assert sessions["auth"]["action"] == "reported"
+    assert "add `dir: ~/path`" in sessions["auth"]["detail"]
     assert sessions["auth-fix"]["diagnosis"] == "healthy"
     assert code == 1
 

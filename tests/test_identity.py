@@ -232,7 +232,7 @@ def test_an_unlogged_agent_is_reported_once_then_adopted(
     assert session(second, "stray").action == "none"
     assert note.read_text().count("stray unlogged") == 1
     assert second.exit_code == 0
-    code, out, err = helpers.cli("notes", "adopt", "stray")
+    code, _out, err = helpers.cli("notes", "adopt", "stray")
     assert code == 0, err
     entries = {e.name: e for e in _entries()}
     assert entries["stray"].command == FOREVER
@@ -247,3 +247,30 @@ def _entries() -> list[t.Any]:
 
     result = notes.list_entries(load_settings(), pendulum.now().date())
     return [e for e in result.entries if e.active]
+
+
+def test_an_agent_pane_gone_beside_a_user_window_is_restarted_in_a_new_window(
+    agents: pathlib.Path, notes_dir: pathlib.Path, tmp_path: pathlib.Path
+) -> None:
+    """The agent's pane was seen, then closed; the session lives on in the user's window."""
+    work = helpers.work_dir(notes_dir)
+    helpers.write_note(notes_dir, helpers.canonical("side", FOREVER, work))
+    helpers.start(agents, "side", FOREVER, work)
+    helpers.wait_for_text(agents, "side", "exec")
+    tmux = Tmux(agents)
+    opened = tmux.run("new-window", "-d", "-t", "=side:", "-P", "-F", "#{pane_id} #{pane_pid}")
+    user_pane = opened.stdout.split()
+    assert session(check_at(), "side").diagnosis == "healthy"
+    listed = tmux.run("list-panes", "-s", "-t", "=side", "-F", "#{pane_id}").stdout.split()
+    agent = next(p for p in listed if p != user_pane[0])
+    tmux.run("kill-pane", "-t", agent)
+    result = check_at(60)
+    assert (session(result, "side").diagnosis, session(result, "side").action) == (
+        "died",
+        "restarted",
+    )
+    listing = tmux.run("list-panes", "-s", "-t", "=side", "-F", "#{pane_id} #{pane_pid}")
+    panes = [line.split() for line in listing.stdout.splitlines()]
+    assert user_pane in panes and len(panes) == 2
+    assert sessions(agents) == ["side"]
+    assert session(check_at(120), "side").diagnosis == "healthy"

@@ -10,6 +10,7 @@ import dataclasses
 import os
 import typing as t
 
+from heartbeat.check.identity import launch_stamp
 from heartbeat.errors import TmuxError
 from heartbeat.scope import detach_argv
 from heartbeat.session import (
@@ -87,7 +88,10 @@ def second_look(
         if probe.server != "running":
             continue
         pane = probe.pane(obs.pane_id) if obs.pane_id else None
-        if not obs.exists:
+        if obs.host_session:
+            if len(probe.session_panes(obs.host_session)) != obs.others:
+                cancelled[decision.name] = "the session's panes changed since the first look"
+        elif not obs.exists:
             if probe.session_panes(obs.entry.name):
                 cancelled[decision.name] = "the session exists again"
         elif pane is None:
@@ -145,7 +149,16 @@ def restart(
         *account_environment(profiles.agents, os.environ, launch.environment),
     )
     try:
-        if obs.exists and obs.pane_id and (obs.others or obs.renamed):
+        if obs.host_session:
+            # the agent's own pane is gone; the session holds only what the user opened
+            result = tmux.new_window(
+                obs.host_session,
+                launch.shell_command,
+                launch.start_dir,
+                environment,
+                client_env=client_env,
+            )
+        elif obs.exists and obs.pane_id and (obs.others or obs.renamed):
             result = tmux.respawn_pane(
                 obs.pane_id,
                 launch.shell_command,
@@ -173,6 +186,7 @@ def restart(
     if result.returncode != 0:
         return reported(obs, decision, f"restart failed: {result.stderr.strip()[:200]}")
     memory = restarted(decision.memory, decision, now)
+    memory.launched = launch_stamp(launch.shell_command)
     return Outcome(obs, decision, Action.RESTARTED, decision.detail, memory, restarted=True)
 
 

@@ -75,6 +75,10 @@ def decide(
             detail = f"{said}; {decision.detail}" if decision.detail else said
             news = renamed if renamed != case.memory.renamed else None
             decision = decision._replace(detail=detail, renamed=news)
+        if decision.restart and case.obs.cannot_restart:
+            # status and --dry-run must say what the check will do: report, not restart
+            detail = f"cannot restart: {case.obs.cannot_restart}"
+            decision = decision._replace(restart=False, action=Action.REPORTED, detail=detail)
         if decision.restart and server_down:
             extra = "tmux server down: one incident"
             detail = f"{decision.detail}; {extra}" if decision.detail else extra

@@ -131,10 +131,7 @@ def gather(
     result.server, result.server_message = stable.server, stable.message
     seen.server_message = stable.message
     logged = {e.name for e in entries}
-    finds = [
-        identity.find(entry, probes[socket], state.session(entry.name), logged)
-        for entry, socket in placed
-    ]
+    finds = _find_all(placed, probes, state, logged, profiles.agent_of)
     for socket, probe in probes.items():
         ids = [
             f.pane.pane_id
@@ -190,6 +187,39 @@ def gather(
     followed = {f.renamed for f in finds if f.renamed}
     _unlogged(seen, probes, logged | followed, profiles, now.timestamp())
     return seen
+
+
+def _find_all(
+    placed: list[tuple[ms.Entry, str]],
+    probes: dict[str, Probe],
+    state: State,
+    logged: set[str],
+    agent_of: t.Callable[[str], str | None] | None = None,
+) -> list[identity.Found]:
+    """Each entry's pane; a pane goes to one entry only.
+
+    Entries whose session has their name, or whose remembered pane is there,
+    claim their panes first; the others may then follow a renamed session
+    among the panes left (two entries with the same command never share one).
+    """
+    finds: list[identity.Found | None] = [None] * len(placed)
+    claimed: dict[str, set[str]] = {socket: set() for socket in probes}
+    for first in (True, False):
+        for index, (entry, socket) in enumerate(placed):
+            memory = state.session(entry.name)
+            probe = probes[socket]
+            own = bool(probe.session_panes(entry.name)) or bool(
+                memory.pane_id and probe.pane(memory.pane_id)
+            )
+            if finds[index] is not None or own != first:
+                continue
+            found = identity.find(
+                entry, probe, memory, logged, claimed=claimed[socket], agent_of=agent_of
+            )
+            if found.pane is not None:
+                claimed[socket].add(found.pane.pane_id)
+            finds[index] = found
+    return [f or identity.Found() for f in finds]
 
 
 def _watchable(entries: list[ms.Entry], result: CheckResult) -> list[ms.Entry] | None:
@@ -251,16 +281,11 @@ def _unlogged(
     ts: float,
 ) -> None:
     """Agent sessions on a watched server that no note lists: each reported once."""
-
-    def recognise(command: str) -> str | None:
-        profile = profiles.recognise(command)
-        return profile.name if profile else None
-
     current: dict[str, float] = {}
     for socket, probe in probes.items():
         if probe.server != "running":
             continue
-        for pane, agent in identity.unlogged(probe, known, (), recognise):
+        for pane, agent in identity.unlogged(probe, known, (), profiles.agent_of):
             key = f"{socket}|{pane.session_id}|{pane.pane_id}"
             first = seen.state.unlogged.get(key)
             current[key] = first if first is not None else ts

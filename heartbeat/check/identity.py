@@ -15,6 +15,7 @@ import os
 import pathlib
 import re
 import typing as t
+import zlib
 
 import memory_schema as ms
 from heartbeat.processes import SHELLS
@@ -75,6 +76,9 @@ class Found(t.NamedTuple):
     others: int = 0
     #: What runs there when the pane cannot be tied to the logged agent (None: it can).
     not_owned: str | None = None
+    #: The session of the logged name, when it still holds the user's panes but the
+    #: agent's own pane (seen there before) is gone: a restart adds a window to it.
+    host: str | None = None
 
 
 def find(
@@ -83,6 +87,8 @@ def find(
     memory: SessionState,
     logged: Collection[str] = (),
     running: set[int] | None = None,
+    claimed: Collection[str] = (),
+    agent_of: t.Callable[[str], str | None] | None = None,
 ) -> Found:
     """The agent's pane of *entry*: by its remembered ids, its name, or its command.
 
@@ -91,20 +97,35 @@ def find(
        command, else its first pane.
     3. A session of another name (not itself logged) with the remembered session
        id, or a pane whose start command is the logged command: renamed, followed.
+       A pane another entry has *claimed* (by its name or ids) is not followed.
     """
     if probe.server != "running":
         return Found()
     here = probe.session_panes(entry.name)
     pane = _remembered(probe, memory, entry.name)
     if pane is None and here:
-        pane = next((p for p in here if ties(p, entry)), here[0])
+        tied = next((p for p in here if ties(p, entry, memory)), None)
+        if tied is None and _agent_pane_gone(here, memory):
+            return Found(others=len(here), host=entry.name)
+        pane = tied or here[0]
     if pane is None:
-        pane = _renamed(probe, entry, memory, logged)
+        pane = _renamed(probe, entry, memory, logged, claimed)
     if pane is None:
         return Found()
     siblings = probe.session_panes(pane.session)
     renamed = pane.session if pane.session != entry.name else None
-    return Found(pane, renamed, len(siblings) - 1, not_owned(pane, running))
+    said = not_owned(pane, running, entry=entry, memory=memory, agent_of=agent_of)
+    return Found(pane, renamed, len(siblings) - 1, said)
+
+
+def _agent_pane_gone(here: list[Pane], memory: SessionState) -> bool:
+    """The agent's pane was seen in this very session, and only other panes are left."""
+    return bool(
+        memory.pane_id
+        and memory.session_id == here[0].session_id
+        and memory.diagnosis != "not_owned"
+        and all(p.pane_id != memory.pane_id for p in here)
+    )
 
 
 def _remembered(probe: Probe, memory: SessionState, name: str) -> Pane | None:
@@ -124,19 +145,24 @@ def _remembered(probe: Probe, memory: SessionState, name: str) -> Pane | None:
 
 
 def _renamed(
-    probe: Probe, entry: ms.Entry, memory: SessionState, logged: Collection[str]
+    probe: Probe,
+    entry: ms.Entry,
+    memory: SessionState,
+    logged: Collection[str],
+    claimed: Collection[str],
 ) -> Pane | None:
     candidates = [
         pane
         for session, panes in probe.panes.items()
         if session != entry.name and session not in logged
         for pane in panes
+        if pane.pane_id not in claimed
     ]
     if memory.session_id:
         same = [p for p in candidates if p.session_id == memory.session_id]
         if same:
-            return next((p for p in same if ties(p, entry)), same[0])
-    return next((p for p in candidates if ties(p, entry)), None)
+            return next((p for p in same if ties(p, entry, memory)), same[0])
+    return next((p for p in candidates if ties(p, entry, memory)), None)
 
 
 _NOISE = re.compile(r"""[\s'"\\]+""")
@@ -146,16 +172,30 @@ def _squash(text: str) -> str:
     return _NOISE.sub("", text.replace("\\n", " "))
 
 
-def ties(pane: Pane, entry: ms.Entry) -> bool:
-    """Whether *pane* was started with the logged command (its start command holds it).
+def ties(pane: Pane, entry: ms.Entry, memory: SessionState | None = None) -> bool:
+    """Whether *pane* was started with the logged command, or with the last restart's.
 
     tmux reports a pane's start command quoted and escaped; both sides are
-    compared without quotes, backslashes and white space.
+    compared without quotes, backslashes and white space. A restart may start
+    another command line than the note's (a resume, the Ralph loop): its stamp
+    (``launch_stamp``) is remembered.
     """
     if not pane.start_command:
         return False
+    started = _squash(pane.start_command)
+    if memory is not None and memory.launched and memory.launched == _stamp(started):
+        return True
     wanted = _squash(shell_command(entry))
-    return len(wanted) >= 4 and wanted in _squash(pane.start_command)
+    return len(wanted) >= 4 and wanted in started
+
+
+def launch_stamp(shell_command: str) -> str:
+    """What is remembered of a command a restart started, to know its pane again."""
+    return _stamp(_squash(shell_command))
+
+
+def _stamp(squashed: str) -> str:
+    return f"{zlib.crc32(squashed.encode()):08x}:{len(squashed)}"
 
 
 def interactive(pane: Pane) -> bool:
@@ -167,15 +207,27 @@ def interactive(pane: Pane) -> bool:
     return os.path.basename(words[0]).lstrip("-") in SHELLS and "-c" not in words[1:]
 
 
-def not_owned(pane: Pane, running: set[int] | None) -> str | None:
+def not_owned(
+    pane: Pane,
+    running: set[int] | None = None,
+    *,
+    entry: ms.Entry | None = None,
+    memory: SessionState | None = None,
+    agent_of: t.Callable[[str], str | None] | None = None,
+) -> str | None:
     """What runs in *pane* when it is not the agent's anatomy (None: it is, or it is dead).
 
-    A pane started with a command (the anatomy, a logged tmux line) is the
-    agent's. A pane started as an interactive shell is the user's: at its
-    prompt, or running anything but an agent, it is reported and never touched.
+    A pane started with the logged command (or the last restart's, or the same
+    agent's) is the agent's, and so is the process a check already took for it.
+    A pane started with another command — a session the user made again under
+    the name, a pane respawned with something else — is not. A pane started
+    as an interactive shell is the user's: at its prompt, or running anything
+    but an agent, it is reported and never touched.
     """
-    if pane.dead or not interactive(pane):
+    if pane.dead:
         return None
+    if not interactive(pane):
+        return _started_with(pane, entry, memory, agent_of)
     if pane.command in SHELLS:
         if running is not None and pane.pid in running:
             return None  # the shell still runs something in its own group: not at its prompt
@@ -185,6 +237,31 @@ def not_owned(pane: Pane, running: set[int] | None) -> str | None:
     if pane.command == TAIL_PROGRAM:
         return f"`{pane.command}` started by hand in an interactive shell"
     return f"`{pane.command or 'an unknown program'}` in an interactive shell"
+
+
+def _started_with(
+    pane: Pane,
+    entry: ms.Entry | None,
+    memory: SessionState | None,
+    agent_of: t.Callable[[str], str | None] | None,
+) -> str | None:
+    if entry is None:
+        return None
+    seen = (
+        memory is not None
+        and memory.pane_id == pane.pane_id
+        and memory.pane_pid == pane.pid
+        and memory.diagnosis not in (None, "not_owned")
+    )
+    if seen or ties(pane, entry, memory):
+        return None
+    started = start_text(pane.start_command)
+    if agent_of is not None:
+        agent = agent_of(started)
+        if agent is not None and agent == agent_of(shell_command(entry)):
+            return None  # the same agent, started with other words than the note's
+    shown = started if len(started) <= 80 else started[:77] + "…"
+    return f"`{pane.command or shown}` (started as `{shown}`, not the logged command)"
 
 
 def unlogged(

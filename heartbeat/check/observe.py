@@ -17,7 +17,13 @@ import memory_schema as ms
 from heartbeat.check.identity import Found, find
 from heartbeat.processes import SHELLS, busy
 from heartbeat.profiles import rewrite
-from heartbeat.session import TAIL_PROGRAM, parse_started, ralph_command, shell_command
+from heartbeat.session import (
+    TAIL_PROGRAM,
+    build_launch,
+    parse_started,
+    ralph_command,
+    shell_command,
+)
 from heartbeat.signatures import Match, parse_reset, scan
 from heartbeat.words import PaneState
 
@@ -98,6 +104,11 @@ class Observation(t.NamedTuple):
     others: int = 0
     #: What runs in the pane when it cannot be tied to the logged agent (never touched).
     not_owned: str | None = None
+    #: Why a restart could not be built (no folder known …): decide reports it instead.
+    cannot_restart: str | None = None
+    #: The session of the entry's name when it holds only the user's panes: the agent's
+    #: own pane, seen there before, is gone (a restart adds a window to it).
+    host_session: str | None = None
 
     @property
     def exists(self) -> bool:
@@ -160,7 +171,7 @@ def observe(
     """
     ts = now.timestamp()
     if found is None:
-        found = find(entry, probe, memory, logged, running)
+        found = find(entry, probe, memory, logged, running, agent_of=profiles.agent_of)
     command = shell_command(entry)
     panes = [found.pane] if found.pane is not None else []
     output = _lines(panes, probe)
@@ -192,6 +203,8 @@ def observe(
             others=found.others,
             not_owned=found.not_owned,
         )
+    elif found.host is not None:
+        base.update(host_session=found.host, others=found.others)
     started = started_at(entry, panes, memory, now)
     base["started_at"] = started
     base["age"] = max(0.0, ts - started) if started is not None else None
@@ -203,6 +216,7 @@ def observe(
         return Observation(
             agent_session=sid,
             state=PaneState.DEAD,
+            cannot_restart=_unbuildable(entry, settings, memory.last_dir),
             ralph=ralph_command(entry),
             log=_log(agent, log_events, started, memory, ts),
             **base,
@@ -232,6 +246,9 @@ def observe(
     observation = Observation(
         agent_session=sid,
         state=PaneState.EXITED if exited else PaneState.RUNNING,
+        cannot_restart=(
+            _unbuildable(entry, settings, panes[0].path or memory.last_dir) if exited else None
+        ),
         # only a session that ended may be restarted as a Ralph loop (read_and_exit)
         ralph=ralph_command(entry) if exited else None,
         exit_code=code,
@@ -268,6 +285,15 @@ def observe(
             checked = verify(entry.dir or observation.cwd, command, started)
             observation = observation._replace(verification=checked)
     return observation
+
+
+def _unbuildable(entry: ms.Entry, settings: Settings, known_dir: str | None) -> str | None:
+    """Why no restart of *entry* can be built (None: one can): the same rules act uses."""
+    try:
+        build_launch(entry, settings, known_dir or None)
+    except ValueError as error:
+        return str(error)
+    return None
 
 
 def incarnation(pane: Pane) -> str:

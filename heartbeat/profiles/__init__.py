@@ -229,6 +229,11 @@ class Profiles(t.NamedTuple):
     def named(self, name: str) -> Profile | None:
         return next((p for p in self.agents if p.name == name), None)
 
+    def agent_of(self, command: str) -> str | None:
+        """The name of the agent *command* runs (None: no profile recognises it)."""
+        profile = self.recognise(command)
+        return profile.name if profile else None
+
     def recognise(self, command: str) -> Profile | None:
         """The agent a command runs: the first word in command position naming a profile.
 

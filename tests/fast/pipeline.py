@@ -57,9 +57,9 @@ class Pane_:
     created: float = NOW.timestamp() - 3600
     activity: float = NOW.timestamp() - 10
     path: str = "/work/app"
-    #: How tmux reports the pane's start command: the anatomy (a command, so the
-    #: pane is the agent's); "" is an interactive shell the user opened.
-    start: str = '"cd /work/app && AGENT\\nEXIT_CODE=$?; echo \'EXITED:\' $EXIT_CODE; sleep 999999"'
+    #: How tmux reports the pane's start command: None is the anatomy around the
+    #: entry's own command (the pane is the agent's); "" an interactive shell.
+    start: str | None = None
 
 
 def observed(
@@ -74,7 +74,12 @@ def observed(
 ) -> list[Observation]:
     probe = Probe(server)  # type: ignore[arg-type]
     running = set()
+    commands = {e.name: e.command for e in entries}
     for index, (name, pane) in enumerate(panes.items()):
+        start = pane.start
+        if start is None:
+            start = f'"cd {pane.path} && {commands.get(name, "")}\\nEXIT_CODE=$?; sleep 999999"'
+
         pid = 1000 + index
         probe.panes[name] = [
             Pane(
@@ -88,7 +93,7 @@ def observed(
                 pid=pid,
                 created=pane.created,
                 path=pane.path,
-                start_command=pane.start,
+                start_command=start,
             )
         ]
         probe.output[f"%{index}"] = pane.output
@@ -106,6 +111,7 @@ def observed(
             pendulum.instance(now),
             config or settings(),
             {"HOME": "/home/user"},
+            logged={x.name for x in entries},
         )
         for e in entries
     ]

@@ -240,3 +240,13 @@ def test_a_loop_whose_engine_rejects_its_command_line_points_at_that_engine(
         loaded, loaded.named("ralphy"), f"ralphy {flag} --prd PRD.md", "error: bad flag"
     )
     assert f"`{direct}" in said and "a restart cannot help" in said
+
+
+def test_two_entries_with_one_command_never_follow_the_same_pane() -> None:
+    """One renamed pane, two entries that could have started it: one follows, one died."""
+    from heartbeat.check.gather import _find_all
+    from heartbeat.state import State
+
+    placed = [(entry("a", CODEX), "/s"), (entry("b", CODEX), "/s")]
+    finds = _find_all(placed, {"/s": probe(pane("mine", "%4", 12))}, State(), {"a", "b"})
+    assert [f.renamed for f in finds] == ["mine", None]
