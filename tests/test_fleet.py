@@ -359,6 +359,44 @@ def test_fleet_report_merges_the_hosts_reports_needs_you_first(
     assert "beta/auth: codex login" in out
 
 
+def has_report_command() -> bool:
+    import typer
+
+    from heartbeat.cli import app
+
+    return "report" in getattr(typer.main.get_command(app), "commands", {})
+
+
+@pytest.mark.timeout(300)
+def test_fleet_report_merges_real_heartbeat_reports(
+    agents: pathlib.Path, tmp_path: pathlib.Path, lab: sshd.Lab
+) -> None:
+    """The hosts' own `heartbeat report --json` (DESIGN §8), one through the forced key."""
+    if not has_report_command():
+        pytest.skip("`heartbeat report` is not in this tree yet (the stand-in test covers it)")
+    alpha = lab.host("alpha")
+    beta = lab.host("beta", forced=True)
+    for host in (alpha, beta):
+        start_sessions(host)
+        host.run("check", "--json")  # each host's own check: restarts its `gone`
+    configure(tmp_path, lab, [("alpha", str(alpha.heartbeat)), ("beta", "heartbeat")], local=False)
+
+    code, data, seconds = fleet_json("report", "--since", "12h")
+
+    assert seconds < CONNECT + 2 * COMMAND + HANG_MARGIN  # hang guard
+    hosts = by_host(data)
+    for host in (alpha, beta):
+        assert hosts[host.name]["error"] is None, hosts[host.name]["error"]
+        own = json.loads(host.run("report", "--json", "--since", "12h").stdout)
+        assert {s["name"] for s in own["sessions"]} == {
+            s["name"] for s in data["sessions"] if s["host"] == host.name
+        }
+    assert data["totals"]["sessions"] == sum(
+        hosts[name]["report"]["totals"]["sessions"] for name in ("alpha", "beta")
+    )
+    assert code in (0, 1)
+
+
 def test_fleet_report_refuses_a_since_it_cannot_read() -> None:
     code, _, err = helpers.cli("fleet", "report", "--since", "$(reboot)")
     assert code == 2
