@@ -52,16 +52,26 @@ def render(report: Report, console: Console | None = None) -> None:
     totals = report.totals
     console.print(
         f"Morning report {report.since:%Y-%m-%d %H:%M} → {report.until:%Y-%m-%d %H:%M}: "
-        f"{totals['sessions']} sessions, {totals['commits']} commits, "
-        f"{totals['restarts']} restarts, {totals['tokens']:,} tokens "
-        f"({report.checks} check{'' if report.checks == 1 else 's'})",
+        f"{_count(totals['sessions'], 'session')}, {_count(totals['commits'], 'commit')}, "
+        f"{_count(totals['restarts'], 'restart')}, {totals['tokens']:,} tokens "
+        f"({_count(report.checks, 'check')})",
         markup=False,
     )
     if not report.sessions:
         console.print("No session was active in this window.")
         return
     console.print(table(report, plain))
+    needing = [s for s in report.sessions if s.needs_you]
+    if needing:
+        console.print("Needs you:", style=None if plain else "bold")
+        for facts in needing:
+            console.print(f"  {facts.name}: {facts.needs_you}", markup=False)
+        console.print()
     console.print(timelines(report, console.width, plain, zone))
+
+
+def _count(number: int, word: str) -> str:
+    return f"{number} {word}{'' if number == 1 else 's'}"
 
 
 def table(report: Report, plain: bool) -> t.Any:
@@ -78,7 +88,7 @@ def table(report: Report, plain: bool) -> t.Any:
         grid.add_row(
             facts.name,
             facts.outcome.replace("_", " "),
-            facts.needs_you or "",
+            (facts.needs_you or "").split(":", 1)[0],
             _commits(facts),
             _prd(facts),
             str(facts.restarts) if facts.restarts else "",
