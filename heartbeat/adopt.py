@@ -14,6 +14,7 @@ import re
 import shlex
 import typing as t
 
+import memory_schema as ms
 from heartbeat import notes, proc
 from heartbeat.check.identity import interactive, socket_folder, start_text
 from heartbeat.errors import UsageError
@@ -77,7 +78,7 @@ def agent_command(pane: Pane) -> tuple[str, str | None]:
         cd = re.match(r"^\s*cd\s+(\S+)\s*&&\s*", first)
         if cd:
             try:
-                folder = shlex.split(cd.group(1))[0]
+                folder = ms.split_shell(cd.group(1))[0]
             except ValueError:
                 folder = cd.group(1)
             first = first[cd.end() :]

@@ -138,7 +138,7 @@ def _one_line(text: str, what: str, *, shell: bool) -> str:
         )
     try:
         if shell:
-            shlex.split(text)
+            ms.split_shell(text)
     except ValueError as error:
         raise UsageError(f"{what} cannot be read by a shell ({error}): fix its quotes") from None
     return text

@@ -26,7 +26,6 @@ if t.TYPE_CHECKING:
 #: The last command of the anatomy: it keeps the pane (and its output) alive.
 TAIL = "sleep 999999"
 TAIL_PROGRAM = "sleep"
-_CD = re.compile(r"^\s*cd\s+(\S+)\s*&&")
 
 
 class Launch(t.NamedTuple):
@@ -68,35 +67,46 @@ def build_launch(
             raise ValueError("the logged tmux command is not a new-session command")
         if parsed.name != entry.name:
             raise ValueError(f"the logged tmux command names {parsed.name!r}, not {entry.name!r}")
-        start = parsed.start_dir or entry.dir
-        if start is None and _cd_dir(parsed.shell_command) is None:
-            start = known_dir
-            if start is None:
-                raise ValueError(_NO_FOLDER)
+        start = parsed.start_dir or folder(entry, known_dir)
+        if start is None:
+            raise ValueError(_NO_FOLDER)
         environment = tuple(parsed.environment)
         shell = (resumed(parsed.shell_command) if resumed else None) or parsed.shell_command
-        return Launch(entry.name, shell, _expand(start) if start else None, environment)
-    folder = entry.dir or known_dir
-    if folder is None and _cd_dir(entry.command) is None:
+        return Launch(entry.name, shell, _expand(start), environment)
+    where = entry.dir or known_dir
+    if folder(entry, known_dir) is None:
         raise ValueError(_NO_FOLDER)
     command = (resumed(entry.command) if resumed else None) or entry.command
-    return Launch(entry.name, anatomy(entry.name, command, folder, settings))
+    return Launch(entry.name, anatomy(entry.name, command, where, settings))
+
+
+def folder(entry: ms.Entry, known_dir: str | None = None) -> str | None:
+    """The folder a session works in: the one rule restarts and verification follow.
+
+    The note's ``dir``, else the logged line's own (``tmux new -c DIR``, or a
+    leading ``cd DIR &&``), else *known_dir* — the folder its pane was last
+    seen in. Never the check's own working folder: None when none is known.
+    """
+    if entry.dir:
+        return entry.dir
+    if entry.tmux_command:
+        try:
+            parsed = ms.parse_tmux_new(entry.command)
+        except ValueError:
+            parsed = None
+        if parsed is not None and parsed.start_dir:
+            return parsed.start_dir
+    else:
+        cd = ms.leading_cd(entry.command)
+        if cd:
+            return cd
+    return known_dir
 
 
 _NO_FOLDER = (
     "no folder is known for it (the note gives none and the pane is gone), and it is not "
     "restarted in an unrelated one: add `dir: ~/path` to the entry"
 )
-
-
-def _cd_dir(command: str) -> str | None:
-    found = _CD.match(command)
-    if not found:
-        return None
-    try:
-        return shlex.split(found.group(1))[0]
-    except ValueError:
-        return None
 
 
 def _expand(folder: str) -> str:
@@ -162,7 +172,7 @@ def ralph_command(entry: ms.Entry) -> str | None:
     if entry.tmux_command:
         return None
     try:
-        argv = shlex.split(entry.command)
+        argv = ms.split_shell(entry.command)
     except ValueError:
         return None
     if len(argv) < 3 or os.path.basename(argv[0]) != "codex" or argv[1] != "exec":

@@ -11,8 +11,8 @@ import dataclasses
 import os
 import pathlib
 import re
-import shlex
 
+import memory_schema as ms
 from heartbeat import proc
 
 GIT_TIMEOUT = 20.0
@@ -85,7 +85,7 @@ def _git(folder: pathlib.Path, *args: str) -> proc.Result:
 def prd_file(command: str) -> str | None:
     """The PRD a command works from: ``--prd FILE``, or PRD.md for ralphy."""
     try:
-        argv = shlex.split(command)
+        argv = ms.split_shell(command)
     except ValueError:
         return None
     for index, arg in enumerate(argv):

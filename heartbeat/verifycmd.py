@@ -21,7 +21,7 @@ def verify_session(
 ) -> Verification:
     """Verify *name*'s folder; the start time is the tmux session's, else the note's."""
     from heartbeat.notes import collect
-    from heartbeat.session import parse_started
+    from heartbeat.session import folder, parse_started
     from heartbeat.verify import verify
 
     collection = collect(settings, date)
@@ -35,4 +35,4 @@ def verify_session(
         started = panes[0].created
     if started is None:
         started = parse_started(entry.started, now)
-    return verify(entry.dir, entry.command, started)
+    return verify(folder(entry), entry.command, started)

@@ -59,7 +59,7 @@ if t.TYPE_CHECKING:
         name_problem,
     )
     from memory_schema.parse import parse_note
-    from memory_schema.shell import TmuxNew, parse_tmux_new, split_shell
+    from memory_schema.shell import TmuxNew, leading_cd, parse_tmux_new, split_shell
 
 #: Where each public name lives. A name's module is imported at its first use
 #: (PEP 562): reading a note the parse cache knows does not import the parser,
@@ -101,6 +101,7 @@ _HOMES = {
     "name_problem": "model",
     "parse_note": "parse",
     "TmuxNew": "shell",
+    "leading_cd": "shell",
     "parse_tmux_new": "shell",
     "split_shell": "shell",
 }
@@ -144,6 +145,7 @@ __all__ = [
     "daily_notes",
     "edit_note",
     "is_valid_name",
+    "leading_cd",
     "loose_permissions",
     "mark_removed",
     "name_problem",

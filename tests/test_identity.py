@@ -274,3 +274,16 @@ def test_an_agent_pane_gone_beside_a_user_window_is_restarted_in_a_new_window(
     assert user_pane in panes and len(panes) == 2
     assert sessions(agents) == ["side"]
     assert session(check_at(120), "side").diagnosis == "healthy"
+
+
+def test_a_session_marked_done_is_not_reported_as_unlogged(
+    agents: pathlib.Path, notes_dir: pathlib.Path, tmp_path: pathlib.Path
+) -> None:
+    work = helpers.work_dir(notes_dir)
+    helpers.write_note(notes_dir, helpers.canonical("over", FOREVER, work))
+    helpers.start(agents, "over", FOREVER, work)
+    helpers.wait_for_text(agents, "over", "exec")
+    code, _out, err = helpers.cli("notes", "done", "over")
+    assert code == 0, err
+    result = check_at()
+    assert [s.name for s in result.sessions] == []

@@ -204,12 +204,12 @@ def verify(outcome: Outcome) -> Outcome:
     """Verify a completion through git (commits since start, diff, PRD boxes)."""
     verification = outcome.verification or outcome.obs.verification
     if verification is None:
-        from heartbeat.session import shell_command
+        from heartbeat.session import folder, shell_command
         from heartbeat.verify import verify as run_verify
 
         obs = outcome.obs
-        folder = obs.entry.dir or obs.cwd or outcome.memory.last_dir
-        verification = run_verify(folder, shell_command(obs.entry), obs.started_at)
+        where = folder(obs.entry, obs.cwd or outcome.memory.last_dir)
+        verification = run_verify(where, shell_command(obs.entry), obs.started_at)
     return outcome._replace(verification=verification, detail=verification.summary())
 
 

@@ -185,7 +185,9 @@ def gather(
             )
         )
     followed = {f.renamed for f in finds if f.renamed}
-    _unlogged(seen, probes, logged | followed, profiles, now.timestamp())
+    # a session the notes list at all — done, struck through, paused — is not unlogged
+    listed = {e.name for e in collection.entries}
+    _unlogged(seen, probes, logged | listed | followed, profiles, now.timestamp())
     return seen
 
 

@@ -20,6 +20,7 @@ from heartbeat.profiles import rewrite
 from heartbeat.session import (
     TAIL_PROGRAM,
     build_launch,
+    folder,
     parse_started,
     ralph_command,
     shell_command,
@@ -282,7 +283,7 @@ def observe(
         if not known:
             from heartbeat.verify import verify
 
-            checked = verify(entry.dir or observation.cwd, command, started)
+            checked = verify(folder(entry, observation.cwd), command, started)
             observation = observation._replace(verification=checked)
     return observation
 
