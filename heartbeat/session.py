@@ -14,6 +14,7 @@ import os
 import re
 import shlex
 import typing as t
+import zlib
 
 import memory_schema as ms
 
@@ -179,6 +180,24 @@ def ralph_command(entry: ms.Entry) -> str | None:
         return None
     task = next((a for a in reversed(argv[2:]) if not a.startswith("-")), None)
     return None if task is None else f"ralphy --codex {shlex.quote(task)}"
+
+
+_NOISE = re.compile(r"""[\s'"\\]+""")
+
+
+def squash(command: str) -> str:
+    """*command* without quotes, backslashes and white space (tmux's ``\\n`` included).
+
+    tmux reports a pane's start command quoted and escaped: squashed, it equals
+    the command it was given, squashed.
+    """
+    return _NOISE.sub("", command.replace("\\n", " "))
+
+
+def launch_stamp(command: str) -> str:
+    """What is remembered of a command a restart started, to know its pane again."""
+    squashed = squash(command)
+    return f"{zlib.crc32(squashed.encode()):08x}:{len(squashed)}"
 
 
 def account_environment(

@@ -452,12 +452,10 @@ def test_a_hash_in_the_command_does_not_swallow_the_completion_hook(
 
 
 STAGES = {
-    "heartbeat.check.gather": "observe",
     "heartbeat.check.observe": "observe",
+    "heartbeat.check.identity": "observe",
     "heartbeat.check.decide": "decide",
     "heartbeat.check.rules": "decide",
-    "heartbeat.check.restarts": "decide",
-    "heartbeat.check.verdict": "decide",
     "heartbeat.check.act": "act",
     "heartbeat.check.journal": "journal",
 }

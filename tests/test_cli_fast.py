@@ -22,7 +22,7 @@ import typing as t
 
 import pytest
 
-from heartbeat.check.lock import check_lock
+from heartbeat.check import check_lock
 from heartbeat.cli.run import check_options
 from heartbeat.config import load_settings
 from memory_schema import render_entry

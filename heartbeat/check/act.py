@@ -10,13 +10,13 @@ import dataclasses
 import os
 import typing as t
 
-from heartbeat.check.identity import launch_stamp
 from heartbeat.errors import TmuxError
 from heartbeat.scope import detach_argv
 from heartbeat.session import (
     account_environment,
     build_launch,
     client_environment,
+    launch_stamp,
     resume_command,
 )
 from heartbeat.state import OUTBOX_FILE

@@ -15,11 +15,10 @@ import os
 import pathlib
 import re
 import typing as t
-import zlib
 
 import memory_schema as ms
 from heartbeat.processes import SHELLS
-from heartbeat.session import TAIL_PROGRAM, shell_command
+from heartbeat.session import TAIL_PROGRAM, launch_stamp, shell_command, squash
 
 if t.TYPE_CHECKING:
     from collections.abc import Collection, Mapping
@@ -165,13 +164,6 @@ def _renamed(
     return next((p for p in candidates if ties(p, entry, memory)), None)
 
 
-_NOISE = re.compile(r"""[\s'"\\]+""")
-
-
-def _squash(text: str) -> str:
-    return _NOISE.sub("", text.replace("\\n", " "))
-
-
 def ties(pane: Pane, entry: ms.Entry, memory: SessionState | None = None) -> bool:
     """Whether *pane* was started with the logged command, or with the last restart's.
 
@@ -182,20 +174,11 @@ def ties(pane: Pane, entry: ms.Entry, memory: SessionState | None = None) -> boo
     """
     if not pane.start_command:
         return False
-    started = _squash(pane.start_command)
-    if memory is not None and memory.launched and memory.launched == _stamp(started):
+    started = squash(pane.start_command)
+    if memory is not None and memory.launched == launch_stamp(pane.start_command):
         return True
-    wanted = _squash(shell_command(entry))
+    wanted = squash(shell_command(entry))
     return len(wanted) >= 4 and wanted in started
-
-
-def launch_stamp(shell_command: str) -> str:
-    """What is remembered of a command a restart started, to know its pane again."""
-    return _stamp(_squash(shell_command))
-
-
-def _stamp(squashed: str) -> str:
-    return f"{zlib.crc32(squashed.encode()):08x}:{len(squashed)}"
 
 
 def interactive(pane: Pane) -> bool:

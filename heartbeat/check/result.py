@@ -62,7 +62,7 @@ class SessionReport(t.NamedTuple):
     @classmethod
     def unlogged(cls, socket: str, pane: Pane, agent: str, new: bool, ts: float) -> SessionReport:
         """An agent session no note lists: reported (once), never acted on."""
-        from heartbeat.check.hints import HINTS
+        from heartbeat.check.rules import HINTS
 
         return cls(
             name=pane.session,

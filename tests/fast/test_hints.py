@@ -18,7 +18,7 @@ import pytest
 import memory_schema as ms
 from heartbeat import profiles
 from heartbeat.check.decide import Decision
-from heartbeat.check.hints import AGENTS
+from heartbeat.check.rules import AGENTS
 from heartbeat.state import SessionState
 from tests.fast.pipeline import NOTE, NOW, Pane_, decided, entry, one, settings
 

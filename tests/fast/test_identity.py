@@ -16,8 +16,8 @@ import pytest
 import memory_schema as ms
 from heartbeat import clock, profiles
 from heartbeat.check import identity
+from heartbeat.check.decide import clock as hold_clock
 from heartbeat.check.observe import _reset
-from heartbeat.check.verdict import clock as hold_clock
 from heartbeat.signatures import scan
 from heartbeat.state import SessionState
 from heartbeat.tmux import Pane, Probe
@@ -233,7 +233,7 @@ def test_a_hold_on_another_day_says_the_day() -> None:
 def test_a_loop_whose_engine_rejects_its_command_line_points_at_that_engine(
     flag: str, direct: str
 ) -> None:
-    from heartbeat.check import hints
+    from heartbeat.check import rules as hints
 
     loaded = profiles.load()
     said = hints.engine_rejects(
@@ -244,7 +244,7 @@ def test_a_loop_whose_engine_rejects_its_command_line_points_at_that_engine(
 
 def test_two_entries_with_one_command_never_follow_the_same_pane() -> None:
     """One renamed pane, two entries that could have started it: one follows, one died."""
-    from heartbeat.check.gather import _find_all
+    from heartbeat.check.observe import _find_all
     from heartbeat.state import State
 
     placed = [(entry("a", CODEX), "/s"), (entry("b", CODEX), "/s")]

@@ -17,9 +17,6 @@ PACKAGES = [REPO / "heartbeat", REPO / "memory_schema"]
 PURE = {
     "heartbeat.check.decide",
     "heartbeat.check.rules",
-    "heartbeat.check.hints",
-    "heartbeat.check.verdict",
-    "heartbeat.check.restarts",
 }
 PURE_IMPORTS = {
     "__future__",
@@ -30,10 +27,7 @@ PURE_IMPORTS = {
     "typing",
     "zlib",
     "heartbeat.check",
-    "heartbeat.check.hints",
-    "heartbeat.check.restarts",
     "heartbeat.check.rules",
-    "heartbeat.check.verdict",
     "heartbeat.timefmt",
     "heartbeat.words",
 }
