@@ -2,7 +2,9 @@
 
 Read-only: it never starts a tmux server, never writes the crontab, a note or
 the state. The checks are a table (``CHECKS``) of small functions over one
-``Context``; each returns findings, and any ``fail`` makes the exit status 1.
+``Context`` (``heartbeat.doctor.checks``; the fleet's in ``heartbeat.doctor.fleet``);
+each returns findings (``heartbeat.doctor.model``), and any ``fail`` makes the exit
+status 1.
 What a scheduled check would see is judged with its scheduler's PATH (from the
 crontab entry, the plist or the unit) and the configured PATH prefix, not with
 this shell's. The platform is injected (``run_doctor(platform=…)``), so the
@@ -16,10 +18,10 @@ import pathlib
 import sys
 import typing as t
 
-from heartbeat.doctor import agents, files, fleet, scheduling, tools
+from heartbeat.doctor import checks, fleet
 from heartbeat.doctor.model import Context, DoctorResult, Finding, Level, with_prefix
 from heartbeat.errors import ConfigError
-from heartbeat.schedule.crontab import CronEntry, find_entry, parse_entry
+from heartbeat.schedule.cron import CronEntry, find_entry, parse_entry
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -43,24 +45,24 @@ __all__ = [
 ]
 
 CHECKS: tuple[Callable[[Context], list[Finding]], ...] = (
-    files.check_config,
-    tools.check_tmux,
-    tools.check_socket,
-    tools.check_server_unit,
-    files.check_notes_folder,
-    files.check_today_note,
-    files.check_state,
-    tools.check_codex,
-    tools.check_codex_log,
-    tools.check_ralphy,
-    agents.check_agents,
-    agents.check_rejected_flags,
-    tools.check_notify,
-    tools.check_git,
-    files.check_privacy,
-    scheduling.check_cron,
-    scheduling.check_scheduler,
-    scheduling.check_last_check,
+    checks.check_config,
+    checks.check_tmux,
+    checks.check_socket,
+    checks.check_server_unit,
+    checks.check_notes_folder,
+    checks.check_today_note,
+    checks.check_state,
+    checks.check_codex,
+    checks.check_codex_log,
+    checks.check_ralphy,
+    checks.check_agents,
+    checks.check_rejected_flags,
+    checks.check_notify,
+    checks.check_git,
+    checks.check_privacy,
+    checks.check_cron,
+    checks.check_scheduler,
+    checks.check_last_check,
     fleet.check_fleet,
 )
 
