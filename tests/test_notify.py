@@ -1,4 +1,4 @@
-"""Delivery that arrives: `heartbeat.outbox.deliver` over the notifiers of heartbeat.notify.
+"""Delivery that arrives: `heartbeat.notify.deliver` over the ways a notification is sent.
 
 ``openclaw`` is a stand-in on PATH that answers as the CLI does (``ok`` from
 ``system event``; exit 1 without a gateway), steered to fail a number of times
@@ -15,7 +15,7 @@ import typing as t
 
 import pytest
 
-from heartbeat import outbox
+from heartbeat import notify
 from heartbeat.config import load_settings
 from heartbeat.state import OUTBOX_FILE
 from tests import helpers
@@ -43,9 +43,9 @@ def sends(standins: Standins) -> list[list[str]]:
     return found
 
 
-def deliver(text: str | None, at: float) -> outbox.Delivery:
+def deliver(text: str | None, at: float) -> notify.Delivery:
     settings = load_settings()
-    return outbox.deliver(settings, text, settings.state_dir, at)
+    return notify.deliver(settings, text, settings.state_dir, at)
 
 
 @pytest.mark.usefixtures("default_notify")
@@ -105,11 +105,11 @@ def test_after_three_failures_it_is_reported_once(standins: Standins) -> None:
 @pytest.mark.usefixtures("default_notify")
 def test_identical_news_is_not_resent_inside_the_rate_window(standins: Standins) -> None:
     assert deliver("heartbeat: job died", NOW).sent is True
-    again = deliver("heartbeat: job died", NOW + outbox.RATE_WINDOW - 1)
+    again = deliver("heartbeat: job died", NOW + notify.RATE_WINDOW - 1)
     assert (again.sent, again.skipped) == (None, ["heartbeat: job died"])
     other = deliver("heartbeat: job healthy again", NOW + 5)
     assert other.sent is True
-    later = deliver("heartbeat: job died", NOW + outbox.RATE_WINDOW + 1)
+    later = deliver("heartbeat: job died", NOW + notify.RATE_WINDOW + 1)
     assert later.sent is True
     assert [call[3] for call in sends(standins)] == [
         "heartbeat: job died",
@@ -183,7 +183,7 @@ def test_an_unusable_outbox_never_stops_delivery(
     blocked.write_text("")
     settings = load_settings()
     standins.set(fail_sends=1)
-    kept = outbox.deliver(settings, "heartbeat: other", blocked / "sub", NOW)
+    kept = notify.deliver(settings, "heartbeat: other", blocked / "sub", NOW)
     assert kept.sent is False
     assert any("cannot be written" in warning for warning in kept.warnings)
 

@@ -28,7 +28,7 @@ if t.TYPE_CHECKING:
     from heartbeat.check.decide import Decision
     from heartbeat.check.observe import Observation
     from heartbeat.config import Settings
-    from heartbeat.outbox import Delivery
+    from heartbeat.notify import Delivery
     from heartbeat.profiles import Profiles
     from heartbeat.state import SessionState
     from heartbeat.tmux import Tmux
@@ -222,7 +222,7 @@ def notify(settings: Settings, message: str | None, now: float) -> Delivery | No
     """
     if message is None and not (settings.state_dir / OUTBOX_FILE).exists():
         return None
-    from heartbeat.outbox import deliver
+    from heartbeat.notify import deliver
 
     return deliver(settings, message, settings.state_dir, now)
 

@@ -533,8 +533,7 @@ def check_ralphy(ctx: Context) -> list[Finding]:
 
 
 def check_notify(ctx: Context) -> list[Finding]:
-    from heartbeat.notify import channels
-    from heartbeat.outbox import MAX_ATTEMPTS, waiting
+    from heartbeat.notify import MAX_ATTEMPTS, channels, waiting
 
     notify = ctx.settings.notify
     origin = source(ctx, "notify")
