@@ -61,5 +61,32 @@ class PaneState(enum.StrEnum):
     DEAD = "dead"
 
 
+class Kind(enum.StrEnum):
+    """What one of an agent's lines says: a signature's ``kind`` (its profile's data)."""
+
+    AUTH = "auth"
+    RATE_LIMIT = "rate_limit"
+    #: The agent rejected its own command line or setup: a restart cannot help.
+    CONFIG = "config"
+    TRANSIENT = "transient"
+    #: The agent retrying by itself (``Reconnecting... 2/5``): not a failure.
+    RETRY = "retry"
+    PROMPT = "prompt"
+    #: The completion hook's ``EXITED: N``.
+    FINISH = "finish"
+    RESUME_FAILED = "resume_failed"
+    TASK_FAILED = "task_failed"
+    SUMMARY_COMPLETED = "summary_completed"
+    SUMMARY_FAILED = "summary_failed"
+
+
+class Block(enum.StrEnum):
+    """Why a session is not restarted until the user acts (the remembered ``blocked``)."""
+
+    AUTH = "auth"
+    MISCONFIGURED = "misconfigured"
+    GAVE_UP = "gave_up"
+
+
 #: Diagnoses that need nobody's attention (exit status 0).
 FINE = frozenset({Diagnosis.HEALTHY, Diagnosis.COMPLETED, Diagnosis.PAUSED})

@@ -24,7 +24,7 @@ import zlib
 from heartbeat.check import rules
 from heartbeat.check.rules import POLICIES, Case, credentials_changed, diagnose, signals
 from heartbeat.timefmt import format_duration
-from heartbeat.words import Action, Diagnosis, PaneState
+from heartbeat.words import Action, Block, Diagnosis, Kind, PaneState, Status
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -57,6 +57,8 @@ class Decision(t.NamedTuple):
     resume: str | None = None
     #: The session's new name, when the user renamed it since the last check (news once).
     renamed: str | None = None
+    #: The canonical entry's status word, unless a restart is made (then ``restarted``).
+    status: Status | None = None
 
 
 class Tally:
@@ -110,15 +112,17 @@ def base(case: Case, diagnosis: Diagnosis, now: datetime.datetime, **changes: t.
         "evidence": evidence(case),
         **changes,
     }
+    gave_up = fields["action"] == Action.GAVE_UP
+    fields["status"] = Status.FAILED if gave_up else POLICIES[diagnosis].status
     return Decision(obs.entry.name, diagnosis, memory=memory, **fields)
 
 
 def evidence(case: Case) -> tuple[str, ...]:
     """The lines that made the diagnosis: the agent's own failure lines only where they
     counted (a non-zero exit, a session gone), its loop summary and question, the hook."""
-    kinds = {"task_failed", "summary_completed", "summary_failed", "prompt"}
+    kinds = {Kind.TASK_FAILED, Kind.SUMMARY_COMPLETED, Kind.SUMMARY_FAILED, Kind.PROMPT}
     if case.signals != type(case.signals)():
-        kinds |= {"auth", "rate_limit", "config"}
+        kinds |= {Kind.AUTH, Kind.RATE_LIMIT, Kind.CONFIG}
     lines = [m.line for m in case.obs.voice if m.kind in kinds]
     lines += [
         line
@@ -144,7 +148,7 @@ def hold(
     s, memory, obs, ts = case.settings, case.memory, case.obs, now.timestamp()
     changes: dict[str, t.Any] = {}
     restart = False
-    if memory.hold_reason != "rate_limit" or memory.incarnation != obs.incarnation:
+    if memory.hold_reason != Kind.RATE_LIMIT or memory.incarnation != obs.incarnation:
         own = hold_until(case, ts)
         shared = tally.holds.get(obs.account or "")
         margin = s.rate_limit_margin_minutes
@@ -165,7 +169,7 @@ def hold(
             how = f"backoff {format_duration(delay)}"
         changes = {
             "hold_until": until,
-            "hold_reason": "rate_limit",
+            "hold_reason": Kind.RATE_LIMIT,
             "rate_limit_attempts": memory.rate_limit_attempts + 1,
         }
         action, detail = Action.BACKOFF, f"held until {clock(until, now)}: {how}"
@@ -254,10 +258,10 @@ def budget(
         profile = profiles.named(case.obs.profile or "")
         hint = rules.engine_rejects(profiles, profile, case.obs.entry.command, line)
         return base(case, diagnosis, now, detail=detail, hint=hint, memory=remembered)
-    if memory.blocked == "gave_up" or len(recent) >= s.max_restarts_per_hour:
+    if memory.blocked == Block.GAVE_UP or len(recent) >= s.max_restarts_per_hour:
         detail = (
             "gave up earlier; waiting for `heartbeat notes resume`"
-            if memory.blocked == "gave_up"
+            if memory.blocked == Block.GAVE_UP
             else f"{len(recent)} restarts within the hour; not restarting again"
         )
         count = len(recent) or s.max_restarts_per_hour
@@ -301,14 +305,14 @@ def _reason(case: Case) -> str:
         return ""
     groups = {m.kind: m.groups for m in case.obs.voice}
     parts = []
-    if "summary_completed" in groups or "summary_failed" in groups:
-        done = groups.get("summary_completed", {}).get("count", "?")
-        failed = groups.get("summary_failed", {}).get("count", "?")
+    if Kind.SUMMARY_COMPLETED in groups or Kind.SUMMARY_FAILED in groups:
+        done = groups.get(Kind.SUMMARY_COMPLETED, {}).get("count", "?")
+        failed = groups.get(Kind.SUMMARY_FAILED, {}).get("count", "?")
         parts.append(f"{case.obs.profile or 'the loop'} reported {done} completed, {failed} failed")
-    if "task_failed" in groups:
-        task = groups["task_failed"]
+    if Kind.TASK_FAILED in groups:
+        task = groups[Kind.TASK_FAILED]
         parts.append(f"task {task.get('task', '')!r} failed: {task.get('reason', '')[:200]}")
-    transient = [m.line for m in case.obs.voice if m.kind == "transient"]
+    transient = [m.line for m in case.obs.voice if m.kind == Kind.TRANSIENT]
     if transient:
         parts.append(f"server trouble: {transient[-1][:200]}")
     return " — ".join(parts)
@@ -324,7 +328,7 @@ def _gave_up(
 ) -> Decision:
     """No more restarts until the user's `notes resume` (notified once)."""
     hint = rules.HINTS["gave_up"].format(count=count, name=case.obs.entry.name)
-    memory = {"blocked": "gave_up", **remembered}
+    memory = {"blocked": Block.GAVE_UP, **remembered}
     return base(
         case, diagnosis, now, action=Action.GAVE_UP, detail=detail, hint=hint, memory=memory
     )
@@ -344,7 +348,7 @@ def _resume_failed(case: Case) -> bool:
 
 def _failure_line(case: Case) -> str | None:
     """The agent's own first error line (for "the same failure again")."""
-    kinds = {"transient", "task_failed", "config", "resume_failed"}
+    kinds = {Kind.TRANSIENT, Kind.TASK_FAILED, Kind.CONFIG, Kind.RESUME_FAILED}
     return next((m.line for m in case.obs.voice if m.kind in kinds), None)
 
 
@@ -383,7 +387,7 @@ def decide(
             if diagnosis == D.AUTH_EXPIRED:
                 tally.auth_accounts.add(obs.account)
             until = hold_until(case, ts) if diagnosis == D.RATE_LIMITED else None
-            if until is None and memory.hold_reason == "rate_limit":
+            if until is None and memory.hold_reason == Kind.RATE_LIMIT:
                 until = memory.hold_until
             if until is not None and until > ts:
                 tally.holds[obs.account] = max(until, tally.holds.get(obs.account, 0.0))
@@ -437,10 +441,10 @@ def _healthy(
 
 def _still_running(case: Case) -> str:
     """A running agent whose own last lines report a limit or auth error: a note, no more."""
-    said = [m for m in case.obs.voice if m.kind in {"auth", "rate_limit"}]
+    said = [m for m in case.obs.voice if m.kind in {Kind.AUTH, Kind.RATE_LIMIT}]
     if case.obs.state is not PaneState.RUNNING or not said:
         return ""
-    what = "a rate limit" if said[-1].kind == "rate_limit" else "an auth error"
+    what = "a rate limit" if said[-1].kind == Kind.RATE_LIMIT else "an auth error"
     return f"still running; its last lines report {what} (it retries by itself)"
 
 
@@ -480,10 +484,10 @@ def _block(
     detail = "blocked: not restarted while the credentials are refused"
     stamp = (
         case.memory.blocked_stamp
-        if case.memory.blocked == "auth"
+        if case.memory.blocked == Block.AUTH
         else (case.obs.credentials or "missing")
     )
-    memory = {"blocked": "auth", "blocked_stamp": stamp}
+    memory = {"blocked": Block.AUTH, "blocked_stamp": stamp}
     return base(case, diagnosis, now, detail=detail, hint=hint, memory=memory)
 
 
@@ -491,7 +495,7 @@ def _misconfigured_action(
     case: Case, diagnosis: Diagnosis, tally: Tally, now: datetime.datetime, profiles: Profiles
 ) -> Decision:
     fix = rules.fix_for(case.obs)
-    memory = {"blocked": "misconfigured", "blocked_command": case.obs.entry.command}
+    memory = {"blocked": Block.MISCONFIGURED, "blocked_command": case.obs.entry.command}
     detail = "not restarted: the agent rejects its own command line or setup, a restart cannot help"
     return base(case, diagnosis, now, detail=detail, hint=fix, memory=memory)
 

@@ -10,7 +10,6 @@ import dataclasses
 import typing as t
 
 import memory_schema as ms
-from heartbeat.check.rules import POLICIES
 from heartbeat.debuglog import LazyLogger
 from heartbeat.session import dated_start
 from heartbeat.words import Action, Diagnosis, Status
@@ -34,7 +33,7 @@ def event_text(outcome: Outcome, clock: str) -> str | None:
     if action == Action.RESTARTED and outcome.restarted:
         return f"{clock} {name} {diagnosis} → restarted {outcome.detail}".rstrip()
     if action == Action.GAVE_UP:
-        if memory.notified == "gave_up":
+        if memory.notified == Action.GAVE_UP:
             return None
         return f"{clock} {name} {diagnosis} → gave up ({outcome.detail})"
     if outcome.decision.renamed and diagnosis in (memory.notified, D.HEALTHY):
@@ -83,8 +82,8 @@ def remembered(outcome: Outcome) -> SessionState:
     memory, diagnosis = outcome.memory, outcome.decision.diagnosis
     changes: dict[str, t.Any] = {}
     if outcome.action == Action.GAVE_UP:
-        changes["notified"] = "gave_up"
-    elif diagnosis != D.PAUSED and memory.notified != "gave_up":
+        changes["notified"] = str(Action.GAVE_UP)
+    elif diagnosis != D.PAUSED and memory.notified != Action.GAVE_UP:
         changes["notified"] = str(diagnosis)
     if outcome.restarted:
         changes.update(diagnosis=None, verified=None)
@@ -97,11 +96,7 @@ def remembered(outcome: Outcome) -> SessionState:
 
 def status_word(outcome: Outcome) -> Status | None:
     """The canonical entry's status word after this check (None: leave it)."""
-    if outcome.restarted:
-        return Status.RESTARTED
-    if outcome.action == Action.GAVE_UP:
-        return Status.FAILED
-    return POLICIES[outcome.decision.diagnosis].status
+    return Status.RESTARTED if outcome.restarted else outcome.decision.status
 
 
 def write_back(

@@ -37,7 +37,7 @@ from heartbeat.signatures import Match, may_match, parse_reset, scan
 from heartbeat.state import LogEvent, State, load_state
 from heartbeat.timefmt import format_duration
 from heartbeat.tmux import Probe, Tmux
-from heartbeat.words import PaneState
+from heartbeat.words import Kind, PaneState
 
 if t.TYPE_CHECKING:
     import datetime
@@ -236,7 +236,7 @@ def observe(
             **base,
         )
     # matches are per kind and line: the hook's own signatures find the same hook lines
-    finish = scan(output, [s for s in signatures if s.kind == "finish"], "pane")
+    finish = scan(output, [s for s in signatures if s.kind == Kind.FINISH], "pane")
     exited = (
         found.not_owned is None
         and _at_tail(panes, running)
@@ -249,9 +249,9 @@ def observe(
     else:
         code = None
         voice_lines = [line for line in output if line.strip()][-VOICE_LINES:]
-    voice = tuple(m for m in scan(voice_lines, signatures, "pane") if m.kind != "finish")
+    voice = tuple(m for m in scan(voice_lines, signatures, "pane") if m.kind != Kind.FINISH)
     last = voice_lines[-1].strip() if voice_lines and not exited else ""
-    prompt = next((m.line for m in voice if m.kind == "prompt" and m.line == last), None)
+    prompt = next((m.line for m in voice if m.kind == Kind.PROMPT and m.line == last), None)
     sid = _session_id(agent or profile, command, output) or memory.agent_session
     if exited and code != 0:
         record = _records(agent, home, sid)
@@ -278,7 +278,7 @@ def observe(
         output="\n".join(output),
         **base,
     )
-    if exited and code != 0 and not any(m.kind in {"auth", "rate_limit"} for m in voice):
+    if exited and code != 0 and not any(m.kind in {Kind.AUTH, Kind.RATE_LIMIT} for m in voice):
         # the pane is the main source; the global codex log only explains a failure
         # whose pane shows no signature (its lines may come from another session)
         from_log = _log(agent, log_events, started, memory, ts)
@@ -393,7 +393,7 @@ def _reset(
 ) -> datetime.datetime | None:
     """The reset a rate-limit line states, read in the zone the agent printed it in."""
     for match in reversed(voice):
-        if match.kind != "rate_limit" or "reset" not in match.groups:
+        if match.kind != Kind.RATE_LIMIT or "reset" not in match.groups:
             continue
         zone = _zone(match.groups.get("zone"), profile)
         there = datetime.datetime.fromtimestamp(now.timestamp(), zone or now.tzinfo)
@@ -561,7 +561,7 @@ def gather(
     if seen.server_down and not seen.server_message:
         seen.server_message = next(probes[s].message for _, s in placed if s in down)
     # whether a shell still runs the agent matters only where the hook's line may be shown
-    finish = [s for s in profiles.signatures(None) if s.kind == "finish"]
+    finish = [s for s in profiles.signatures(None) if s.kind == Kind.FINISH]
     hooked = [
         f.pane
         for f, (_, socket) in zip(finds, placed, strict=True)
@@ -719,4 +719,6 @@ def _read_log(
         result.warnings.append(log_read.error)
     for when, match in log_read.matches:
         state.log_events.append(LogEvent(when, match.kind, match.line))
-    return [(e.time, e.kind, e.line) for e in state.log_events if e.kind in {"auth", "rate_limit"}]
+    return [
+        (e.time, e.kind, e.line) for e in state.log_events if e.kind in {Kind.AUTH, Kind.RATE_LIMIT}
+    ]

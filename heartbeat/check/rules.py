@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import typing as t
 
-from heartbeat.words import Diagnosis, PaneState, Status
+from heartbeat.words import Block, Diagnosis, Kind, PaneState, Status
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable
@@ -49,51 +49,58 @@ def signals(obs: Observation, memory: SessionState) -> Signals:
     """Evidence in order of trust: a running agent or an exit of 0 gives none."""
     if obs.state is PaneState.RUNNING or (obs.finished and obs.exit_code == 0):
         return Signals()
-    found: dict[str, list[str]] = {"auth": [], "rate_limit": [], "config": [], "resume_failed": []}
+    found: dict[str, list[str]] = {
+        Kind.AUTH: [],
+        Kind.RATE_LIMIT: [],
+        Kind.CONFIG: [],
+        Kind.RESUME_FAILED: [],
+    }
     for match in obs.voice:
         if match.kind in found:
             found[match.kind].append(match.line)
     if obs.exit_kind in found:
         found[obs.exit_kind].append(f"exit {obs.exit_code}")
     if obs.record_limit:
-        found["rate_limit"].append(f"{obs.profile} recorded {obs.record_limit} (its own records)")
-    if not found["auth"] and not found["rate_limit"]:
+        found[Kind.RATE_LIMIT].append(
+            f"{obs.profile} recorded {obs.record_limit} (its own records)"
+        )
+    if not found[Kind.AUTH] and not found[Kind.RATE_LIMIT]:
         for kind, line in obs.log:
             if kind in found:
                 found[kind].append(line)
     void = memory.void_incarnation
     if void is not None and (obs.incarnation is None or void in ("pending", obs.incarnation)):
         # the user resumed after this incarnation failed: its old errors are void
-        found["auth"], found["rate_limit"] = [], []
+        found[Kind.AUTH], found[Kind.RATE_LIMIT] = [], []
     if credentials_changed(obs, memory):
         # logged in again since the block: the errors the old login caused are void
-        found["auth"], found["rate_limit"] = [], []
+        found[Kind.AUTH], found[Kind.RATE_LIMIT] = [], []
     if obs.wrapper:
         return Signals(
-            tuple(found["auth"]),
-            tuple(found["rate_limit"]),
-            resume_failed=tuple(found["resume_failed"]),
-            engine_config=tuple(found["config"]),
+            tuple(found[Kind.AUTH]),
+            tuple(found[Kind.RATE_LIMIT]),
+            resume_failed=tuple(found[Kind.RESUME_FAILED]),
+            engine_config=tuple(found[Kind.CONFIG]),
         )
     return Signals(
-        tuple(found["auth"]),
-        tuple(found["rate_limit"]),
-        tuple(found["config"]),
-        tuple(found["resume_failed"]),
+        tuple(found[Kind.AUTH]),
+        tuple(found[Kind.RATE_LIMIT]),
+        tuple(found[Kind.CONFIG]),
+        tuple(found[Kind.RESUME_FAILED]),
     )
 
 
 def credentials_changed(obs: Observation, memory: SessionState) -> bool:
     """An auth block whose account has logged in again since (its credentials file changed)."""
     return (
-        memory.blocked == "auth"
+        memory.blocked == Block.AUTH
         and memory.blocked_stamp is not None
         and (obs.credentials or "missing") != memory.blocked_stamp
     )
 
 
 def _still_blocked(c: Case) -> bool:
-    return c.memory.blocked == "auth" and not credentials_changed(c.obs, c.memory)
+    return c.memory.blocked == Block.AUTH and not credentials_changed(c.obs, c.memory)
 
 
 def _read_and_exit(c: Case) -> bool:
@@ -116,7 +123,7 @@ def _misconfigured(c: Case) -> bool:
     if c.signals.config:
         return True
     return (
-        c.memory.blocked == "misconfigured"
+        c.memory.blocked == Block.MISCONFIGURED
         and c.memory.blocked_command == c.obs.entry.command
         and c.obs.state is not PaneState.RUNNING
     )
@@ -201,7 +208,7 @@ HINTS: dict[str, str] = {
 def fix_for(obs: Observation) -> str:
     """How to fix a misconfigured session: the rewritten command where a flag was rejected."""
     name = obs.entry.name
-    rejected = next((m.groups.get("flag") for m in obs.voice if m.kind == "config"), None)
+    rejected = next((m.groups.get("flag") for m in obs.voice if m.kind == Kind.CONFIG), None)
     if obs.rejected_flag and obs.rewritten:
         flag, replacement, removed_in = obs.rejected_flag
         since = f" (removed in {obs.profile or 'the agent'} {removed_in})" if removed_in else ""
@@ -316,7 +323,7 @@ def failed(obs: Observation, failures: int) -> str | None:
 
 
 def _untick(obs: Observation, row: AgentHints) -> str:
-    tasks = [m.groups.get("task", "") for m in obs.voice if m.kind == "task_failed"]
+    tasks = [m.groups.get("task", "") for m in obs.voice if m.kind == Kind.TASK_FAILED]
     named = [f"'{task[:60]}'" for task in dict.fromkeys(t for t in tasks if t)][:3]
     if named:
         them = "it" if len(named) == 1 else "them"

@@ -267,6 +267,80 @@ def test_decide_is_pure() -> None:
     assert repr(memory) == before
 
 
+#: What decide must never call (as ``sys.setprofile`` sees C functions): the clock, the
+#: file system and processes. The time is a value passed in; files and tmux are read before.
+FORBIDDEN = {
+    "time",
+    "time_ns",
+    "monotonic",
+    "monotonic_ns",
+    "perf_counter",
+    "now",
+    "utcnow",
+    "today",
+    "localtime",
+    "open",
+    "stat",
+    "lstat",
+    "listdir",
+    "scandir",
+    "getcwd",
+    "fork_exec",
+    "posix_spawn",
+    "fork",
+    "system",
+}
+
+
+def _impure_calls(run: t.Callable[[], object]) -> list[str]:
+    """The forbidden C functions *run* calls."""
+    import sys
+
+    seen: list[str] = []
+
+    def spy(frame: t.Any, event: str, arg: t.Any) -> None:
+        if event == "c_call" and getattr(arg, "__name__", "") in FORBIDDEN:
+            owner = getattr(arg, "__self__", None)
+            where = getattr(owner, "__name__", "") or getattr(arg, "__module__", "")
+            seen.append(f"{where}.{arg.__name__}")
+
+    sys.setprofile(spy)
+    try:
+        run()
+    finally:
+        sys.setprofile(None)
+    return seen
+
+
+def test_decide_touches_no_clock_file_or_process() -> None:
+    """Every row of the table, decided under a profiler that sees each C call."""
+    import datetime as dt
+    import os
+
+    from heartbeat import profiles as agent_profiles
+    from heartbeat.check.decide import decide
+    from tests.fast.pipeline import observed
+
+    loaded = agent_profiles.load()
+    config = settings()
+    cases = []
+    for row in ROWS:
+        panes = {"job": row.pane} if row.pane is not None else {}
+        entries = [entry("job", row.command)]
+        cases.append((observed(entries, panes), [SessionState()]))
+    assert _impure_calls(lambda: (dt.datetime.now(), os.stat("/"))) == [
+        "datetime.now",
+        "posix.stat",
+    ]  # the spy sees what it looks for
+    for observations, memories in cases:
+
+        def run(o: t.Any = observations, m: t.Any = memories) -> object:
+            return decide(o, m, config, loaded, NOW)
+
+        calls = _impure_calls(run)
+        assert calls == [], calls
+
+
 def test_stall_limit() -> None:
     quiet = Pane_("working", command="codex", activity=NOW.timestamp() - 3600)
     assert one(CODEX, quiet).diagnosis == "stalled"
