@@ -64,12 +64,12 @@ def pane_text(socket: pathlib.Path, name: str) -> str:
     return result.stdout if result.returncode == 0 else ""
 
 
-def wait_for_text(socket: pathlib.Path, name: str, text: str, seconds: float = 20) -> None:
+def wait_for_text(socket: pathlib.Path, name: str, text: str, seconds: float = 90) -> None:
     if not retry_until(lambda: text in pane_text(socket, name), seconds, raises=False):
         raise AssertionError(f"{text!r} not seen in {name}: {pane_text(socket, name)[-800:]!r}")
 
 
-def wait_exited(socket: pathlib.Path, name: str, seconds: float = 20) -> None:
+def wait_exited(socket: pathlib.Path, name: str, seconds: float = 90) -> None:
     wait_for_text(socket, name, "EXITED:", seconds)
 
 

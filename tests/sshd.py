@@ -183,7 +183,7 @@ class Host:
                 stdin=subprocess.DEVNULL,
             )
         lab.processes.append(self)
-        if not retry_until(self._listening, 20, raises=False):
+        if not retry_until(self._listening, 90, raises=False):
             raise AssertionError(f"sshd on port {self.port} did not start: {self.log.read_text()}")
         public = self.host_key.with_suffix(".pub").read_text().split()
         with lab.known_hosts.open("a") as known:

@@ -123,7 +123,7 @@ def test_a_died_session_on_a_dash_L_server_is_restarted_there(
         "died",
         "restarted",
     )
-    assert retry_until(lambda: Tmux(socket).has_session("lone"), 20, raises=False)
+    assert retry_until(lambda: Tmux(socket).has_session("lone"), 90, raises=False)
     assert not Tmux(agents).has_session("lone")
 
 
@@ -179,7 +179,7 @@ def test_a_window_the_user_opened_survives_the_restart(
     )
     panes = tmux.run("list-panes", "-s", "-t", "=job", "-F", "#{pane_id} #{pane_pid}")
     assert user_pane in [line.split() for line in panes.stdout.splitlines()]
-    assert retry_until(lambda: len(runs(tmp_path)) == 2, 20, raises=False)
+    assert retry_until(lambda: len(runs(tmp_path)) == 2, 90, raises=False)
 
 
 @pytest.mark.parametrize(

@@ -148,7 +148,7 @@ def test_a_dash_S_socket_spelled_with_tilde_is_restarted_on_that_server(
     tmux_at(own_socket, "kill-session", "-t", "=nightly")
     nightly = session(check_at(), "nightly")
     assert (nightly.diagnosis, nightly.action) == ("died", "restarted"), nightly
-    assert retry_until(lambda: len(agent_panes(own_socket)) == 1, 30, raises=False)
+    assert retry_until(lambda: len(agent_panes(own_socket)) == 1, 90, raises=False)
     assert sessions(own_socket) == ["nightly", "scratch"]
     assert sessions(agents) == []
     assert not (tmux_dir / "default").exists()
@@ -167,7 +167,7 @@ def test_plain_tmux_new_on_the_default_socket_fails_and_is_restarted_there(
     result = check_at()
     port = session(result, "port-async")
     assert (port.diagnosis, port.action) == ("failed", "restarted"), port
-    assert retry_until(lambda: len(runs(tmp_path)) == 2, 30, raises=False), runs(tmp_path)
+    assert retry_until(lambda: len(runs(tmp_path)) == 2, 90, raises=False), runs(tmp_path)
     assert sessions(default) == ["port-async"]
     assert sessions(agents) == []
 
@@ -254,7 +254,7 @@ def test_base_index_one_and_a_window_inserted_before_the_agent(
     user_pid = tmux.run("display", "-p", "-t", user_pane, "#{pane_pid}").stdout.strip()
     ingest = session(check_at(), "ingest")
     assert (ingest.diagnosis, ingest.action) == ("failed", "restarted"), ingest
-    assert retry_until(lambda: len(runs(tmp_path)) == 2, 30, raises=False)
+    assert retry_until(lambda: len(runs(tmp_path)) == 2, 90, raises=False)
     now = {p["pane_id"]: p["pane_pid"] for p in panes(agents, "ingest")}
     assert now.get(user_pane) == user_pid
     assert len(now) == 2
@@ -275,7 +275,7 @@ def test_a_grouped_session_watching_the_agent_is_no_second_agent(
     etl = session(result, "etl")
     assert (etl.diagnosis, etl.action) == ("failed", "restarted"), etl
     assert all(s.action != "restarted" for s in result.sessions if s.name != "etl")
-    assert retry_until(lambda: len(runs(tmp_path)) == 2, 30, raises=False)
+    assert retry_until(lambda: len(runs(tmp_path)) == 2, 90, raises=False)
     assert sessions(agents) == ["etl", "etl-view"]
     assert len(agent_panes(agents)) <= 1  # the old pane is at its tail, not an agent
     later = check_at(30)
@@ -299,7 +299,7 @@ def test_a_split_the_user_opened_survives_the_agents_restart(
     user_pid = tmux.run("display", "-p", "-t", user_pane, "#{pane_pid}").stdout.strip()
     search = session(check_at(), "search")
     assert (search.diagnosis, search.action) == ("failed", "restarted"), search
-    assert retry_until(lambda: len(runs(tmp_path)) == 2, 30, raises=False)
+    assert retry_until(lambda: len(runs(tmp_path)) == 2, 90, raises=False)
     now = {p["pane_id"]: p["pane_pid"] for p in panes(agents, "search")}
     assert now.get(user_pane) == user_pid and alive(user_pid)
     assert len(now) == 2
@@ -321,7 +321,7 @@ def test_the_agents_pane_dies_beside_a_user_window(
     user_pane, user_pid = user.stdout.split()
     for pid in _tree(int(agent_pid)):
         os.kill(pid, signal.SIGKILL)
-    assert retry_until(lambda: len(panes(agents, "queue")) == 1, 30, raises=False)
+    assert retry_until(lambda: len(panes(agents, "queue")) == 1, 90, raises=False)
     result = check_at(60)
     queue = session(result, "queue")
     assert queue.diagnosis != "healthy", queue
@@ -392,10 +392,10 @@ def test_a_remain_on_exit_dead_agent_pane_is_respawned_the_user_window_kept(
     def dead() -> bool:
         return any(p["pane_dead"] == "1" for p in panes(agents, "schema"))
 
-    assert retry_until(dead, 30, raises=False)
+    assert retry_until(dead, 90, raises=False)
     schema = session(check_at(), "schema")
     assert (schema.diagnosis, schema.action) == ("failed", "restarted"), schema
-    assert retry_until(lambda: len(runs(tmp_path)) == 2, 30, raises=False)
+    assert retry_until(lambda: len(runs(tmp_path)) == 2, 90, raises=False)
     left = {p["pane_id"]: p["pane_pid"] for p in panes(agents, "schema")}
     assert left.get(user_pane) == user_pid and alive(user_pid)
     assert sessions(agents) == ["keep", "schema"]
@@ -418,7 +418,7 @@ def test_a_dead_user_pane_beside_a_running_agent_is_left_dead(
     def user_dead() -> bool:
         return any(p["pane_id"] == user_pane and p["pane_dead"] == "1" for p in panes(agents))
 
-    assert retry_until(user_dead, 30, raises=False)
+    assert retry_until(user_dead, 90, raises=False)
     agent_pid = helpers.session_pid(agents, "cache").split()[0]
     for offset in (0, 300):
         cache = session(check_at(offset), "cache")

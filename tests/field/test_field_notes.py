@@ -219,7 +219,7 @@ def test_a_fenced_continued_tmux_line_under_a_lowercase_h3(
     result = check_at()
     monolith = session(result, "monolith")
     assert (monolith.diagnosis, monolith.action) == ("failed", "restarted"), monolith
-    assert retry_until(lambda: len(runs(tmp_path)) == 2, 30, raises=False)
+    assert retry_until(lambda: len(runs(tmp_path)) == 2, 90, raises=False)
     assert sessions(agents) == ["monolith"]
     started = Tmux(agents).run("list-panes", "-t", "=monolith:", "-F", "#{pane_start_command}")
     assert shlex.quote(task) in started.stdout.replace("\\'", "'") or task in started.stdout
