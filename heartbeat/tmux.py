@@ -12,12 +12,16 @@ calls are counted, and nothing else is imported at start-up.
 
 from __future__ import annotations
 
+import collections
 import os
 import pathlib
 import typing as t
 
 from heartbeat import proc
 from heartbeat.errors import TmuxError
+
+if t.TYPE_CHECKING:
+    from collections.abc import Collection
 
 SEP = "\x1f"
 FIELDS = (
@@ -333,3 +337,45 @@ def _parse_pane(line: str) -> Pane | None:
         path=values["pane_current_path"],
         start_command=values["pane_start_command"],
     )
+
+
+# ---------------------------------------------------------- which panes still run something
+#
+# A pane's ``pane_current_command`` names its process group's leader. Under a
+# non-interactive shell (tmux runs the session's command with ``sh -c``) the agent
+# runs in the shell's own group, so the pane says ``sh``/``bash`` whether the agent
+# is still working or the shell has reached the anatomy's tail. The process tree
+# says which: one ``ps`` for all the panes, as one ``list-panes`` is for their state.
+
+SHELLS = frozenset({"sh", "bash", "dash", "zsh", "ksh", "fish", "ash", "mksh"})
+#: Seconds ``ps`` may take.
+PS_TIMEOUT = 10.0
+
+
+def busy(pids: Collection[int], tail: str) -> set[int] | None:
+    """The pids among *pids* with a descendant other than *tail*; None when ps fails.
+
+    ``ps -A -o pid=,ppid=,comm=`` is the same on Linux and macOS.
+    """
+    if not pids:
+        return set()
+    env = {**os.environ, "LC_ALL": "C"}
+    listing = proc.run(["ps", "-A", "-o", "pid=,ppid=,comm="], timeout=PS_TIMEOUT, env=env)
+    if not listing.ok:
+        return None
+    children: dict[int, list[tuple[int, str]]] = collections.defaultdict(list)
+    for line in listing.stdout.splitlines():
+        parts = line.split(None, 2)
+        if len(parts) == 3 and parts[0].isdigit() and parts[1].isdigit():
+            name = os.path.basename(parts[2].strip())
+            children[int(parts[1])].append((int(parts[0]), name))
+    found = set()
+    for pid in pids:
+        stack = list(children.get(pid, ()))
+        while stack:
+            child, name = stack.pop()
+            if name != tail:
+                found.add(pid)
+                break
+            stack.extend(children.get(child, ()))
+    return found

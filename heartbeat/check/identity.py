@@ -17,8 +17,8 @@ import re
 import typing as t
 
 import memory_schema as ms
-from heartbeat.processes import SHELLS
 from heartbeat.session import TAIL_PROGRAM, launch_stamp, shell_command, squash
+from heartbeat.tmux import SHELLS
 
 if t.TYPE_CHECKING:
     from collections.abc import Collection, Mapping

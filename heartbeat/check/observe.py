@@ -23,7 +23,6 @@ from heartbeat.check import identity
 from heartbeat.check.identity import Found, find
 from heartbeat.check.result import CheckResult
 from heartbeat.notes import permission_problems
-from heartbeat.processes import SHELLS, busy
 from heartbeat.profiles import rewrite
 from heartbeat.session import (
     TAIL_PROGRAM,
@@ -36,7 +35,7 @@ from heartbeat.session import (
 from heartbeat.signatures import Match, may_match, parse_reset, scan
 from heartbeat.state import LogEvent, State, load_state
 from heartbeat.timefmt import format_duration
-from heartbeat.tmux import Probe, Tmux
+from heartbeat.tmux import SHELLS, Probe, Tmux, busy
 from heartbeat.words import Kind, PaneState
 
 if t.TYPE_CHECKING:
