@@ -2,7 +2,9 @@
 
 In the session's folder: commits since the session started, ``git log
 --oneline -3``, ``git diff --stat``; for a Ralph PRD, ticked boxes against
-commits ("the PRD says done, git shows nothing" is flagged).
+commits ("the PRD says done, git shows nothing" is flagged). ``verify`` is what a
+check runs when a session finishes; ``verify_session`` is `heartbeat verify NAME`,
+the same on demand.
 """
 
 from __future__ import annotations
@@ -11,9 +13,18 @@ import dataclasses
 import os
 import pathlib
 import re
+import typing as t
 
 import memory_schema as ms
 from heartbeat import proc
+from heartbeat.tmux import Tmux
+
+if t.TYPE_CHECKING:
+    import datetime
+
+    import pendulum
+
+    from heartbeat.config import Settings
 
 GIT_TIMEOUT = 20.0
 BOX_RE = re.compile(r"^\s*[-*+]\s+\[( |x|X)\]\s+", re.M)
@@ -226,3 +237,24 @@ def _check_prd(
             f"runs {them} again, or rerun {'that task' if len(unbacked) == 1 else 'those tasks'}"
         )
     result.flags.append(flag)
+
+
+def verify_session(
+    settings: Settings, date: datetime.date, now: pendulum.DateTime, name: str
+) -> Verification:
+    """Verify *name*'s folder; the start time is the tmux session's, else the note's."""
+    from heartbeat.notes import collect
+    from heartbeat.session import folder, parse_started
+
+    collection = collect(settings, date)
+    entry = collection.get(name)
+    if entry is None:
+        raise ms.EntryNotFound(name, f"the notes of {date.isoformat()} and the days before")
+    started: float | None = None
+    probe = Tmux(settings.socket).probe({name}, lines=1)
+    panes = probe.session_panes(name) if probe.server == "running" else []
+    if panes:
+        started = panes[0].created
+    if started is None:
+        started = parse_started(entry.started, now)
+    return verify(folder(entry), entry.command, started)

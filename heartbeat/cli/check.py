@@ -98,7 +98,7 @@ def verify_command(
 ) -> None:
     """Verify a session's work through git: commits since start, diff, PRD boxes."""
     from heartbeat.errors import ExitCode
-    from heartbeat.verifycmd import verify_session
+    from heartbeat.verify import verify_session
 
     cfg = common.settings(notes_dir=notes_dir, socket=socket)
     result = verify_session(cfg, common.parse_date(date, cfg), common.now(cfg), name)
