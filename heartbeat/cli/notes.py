@@ -166,7 +166,7 @@ def adopt_command(
     date: common.DateOption = None,
 ) -> None:
     """Log an agent session that no note lists (a check reports it as unlogged)."""
-    from heartbeat.adopt import adopt
+    from heartbeat.notes import adopt
 
     cfg = common.settings(notes_dir=notes_dir)
     where = pathlib.Path(os.path.expanduser(socket)) if socket else None
