@@ -11,6 +11,7 @@ import datetime
 import os
 import tomllib
 import typing as t
+import zoneinfo
 
 import pytest
 
@@ -109,6 +110,101 @@ LINES = [
         "auth",
     ),
     Line("gemini", "TerminalQuotaError: You have exhausted your daily quota", "rate_limit"),
+    # the hand review: a plan without Codex, a config that does not load
+    Line(
+        "codex",
+        "ERROR: To use Codex with your ChatGPT plan, upgrade to Plus: "
+        "https://chatgpt.com/explore/plus.",
+        "auth",
+    ),
+    Line(
+        "codex",
+        "Error loading config.toml: unknown variant `full-auto`, expected one of `read-only`, "
+        "`workspace-write`, `danger-full-access`",
+        "config",
+    ),
+    Line("codex", "ERROR: Token expired", "auth"),
+    # Claude Code's credits, spend limits and sign-ins, each with the reset it states
+    Line(
+        "claude",
+        "You're out of usage credits · resets Jan 1, 2027, 12am (Europe/London)",
+        "rate_limit",
+        "Jan 1, 2027, 12am",
+    ),
+    Line(
+        "claude",
+        "You've hit your org's monthly spend limit · ask your admin to raise it at "
+        "https://claude.ai/admin-settings/usage",
+        "rate_limit",
+    ),
+    Line(
+        "claude",
+        "You've hit your monthly spend limit · your limit resets Feb 1",
+        "rate_limit",
+        "Feb 1",
+    ),
+    Line(
+        "claude",
+        "You've hit your 5-hour limit · resets 2:30am (Europe/London)",
+        "rate_limit",
+        "2:30am",
+    ),
+    Line(
+        "claude",
+        "Your organization is out of usage credits. Contact your admin to add more.",
+        "rate_limit",
+    ),
+    Line(
+        "claude", "Credit balance too low · Add funds: https://console.anthropic.com", "rate_limit"
+    ),
+    Line(
+        "claude",
+        "Failed to authenticate: OAuth token revoked. Please log in again or contact your "
+        "administrator.",
+        "auth",
+    ),
+    Line("claude", "OAuth token has expired", "auth"),
+    Line("claude", "error: unknown option '--full-auto'", "config"),
+    Line(
+        "claude",
+        "Error: Workspace not trusted. Please run `claude` in /w first to review and accept the "
+        "workspace trust dialog.",
+        "config",
+    ),
+    Line("claude", "Server is temporarily limiting requests (not your usage limit)", "transient"),
+    # ralphy carries its engine's message in its own shapes
+    Line(
+        "ralphy",
+        "[ERROR] Fatal error: Your access token could not be refreshed because your refresh "
+        "token was revoked. Please log out and sign in again.",
+        "auth",
+    ),
+    Line(
+        "ralphy",
+        "[ERROR] Fatal error: Error loading config.toml: unknown variant `full-auto`",
+        "config",
+    ),
+    Line(
+        "ralphy",
+        "[WARN] Temporary failure, stopping early (1/3): You’ve hit your usage limit. Visit "
+        "https://chatgpt.com/codex/settings/usage to purchase more credits or try again at "
+        "Dec 10th, 2026 4:05 PM.",
+        "rate_limit",
+        "Dec 10th, 2026 4:05 PM",
+    ),
+    Line(
+        "ralphy",
+        "[ERROR] Fatal error: You’ve hit your usage limit. Try again at 3:15 PM.",
+        "rate_limit",
+        "3:15 PM",
+    ),
+    Line(
+        "gemini",
+        "Please wait and try again later. To increase your limits, request a quota increase "
+        "through AI Studio, or switch to another /auth method",
+        "rate_limit",
+    ),
+    Line("gemini", "Invalid auth method selected.", "config"),
 ]
 
 
@@ -122,6 +218,11 @@ def test_the_new_shapes(row: Line) -> None:
 
 
 WORK = [
+    'expect(out).toContain("You\'re out of usage credits · resets 8pm")',
+    "+ msg = 'Fatal error: Your access token could not be refreshed'",
+    "docs: To use Codex with your ChatGPT plan, upgrade to Plus (quoted in the FAQ)",
+    "  log.info('Error loading config.toml: retrying with defaults')",
+    "grep -n 'Not logged in' src/auth.ts",
     "the workspace is out of credits when the mock says so",
     "  it('stops when You hit your spend cap', () => {",
     "+ raise QuotaError('Your workspace is out of credits. Add credits to continue.')",
@@ -142,6 +243,29 @@ def test_an_epoch_reset_is_read_as_epoch_seconds() -> None:
     reset = parse_reset("1760000400", now)
     assert reset == datetime.datetime.fromtimestamp(1760000400, zone)
     assert parse_reset("12345678", now) is None  # eight digits: not a time this reads
+
+
+class Reset(t.NamedTuple):
+    text: str
+    zone: str
+    expected: datetime.datetime
+
+
+RESETS = [
+    # Claude Code: a date with its year, an hour with am/pm, in the zone it names
+    Reset("Jan 1, 2027, 12am", "Europe/London", datetime.datetime(2027, 1, 1, 0, 0)),
+    Reset("Dec 11, 9am", "America/Los_Angeles", datetime.datetime(2026, 12, 11, 9, 0)),
+    Reset("2:30am", "Europe/London", datetime.datetime(2026, 12, 9, 2, 30)),
+    # codex (and ralphy carrying it): the machine's zone
+    Reset("Dec 10th, 2026 4:05 PM", "America/New_York", datetime.datetime(2026, 12, 10, 16, 5)),
+]
+
+
+@pytest.mark.parametrize("row", RESETS, ids=[r.text for r in RESETS])
+def test_each_reset_shape_is_read_in_its_zone(row: Reset) -> None:
+    zone = zoneinfo.ZoneInfo(row.zone)
+    now = datetime.datetime(2026, 12, 8, 18, 0, tzinfo=zone)
+    assert parse_reset(row.text, now) == row.expected.replace(tzinfo=zone)
 
 
 class Spelling(t.NamedTuple):

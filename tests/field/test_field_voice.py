@@ -186,20 +186,7 @@ FINAL_ERRORS = {
 
 
 #: Rows that fail today: the defect each one shows.
-DEFECTS = {
-    "codex-plan-needs-plus": "codex's plan-entitlement error (`To use Codex with your ChatGPT "
-    "plan, upgrade to Plus`) is unclassified: `failed`, restarted at once into the same refusal",
-    "codex-config-toml-rejected": "codex's `Error loading config.toml:` (setup rejected, exit 1) "
-    "is unclassified: `failed`, restarted at once instead of `misconfigured`",
-    "claude-out-of-usage-credits-next-year": "Claude Code's `You're out of usage credits · "
-    "resets …` is unclassified: `failed`, restarted at once instead of held to the reset",
-    "claude-org-monthly-spend-limit": "Claude Code's `You've hit your org's monthly spend limit` "
-    "is unclassified: `failed`, restarted at once instead of held",
-    "ralphy-fatal-revoked-refresh-token": "ralphy's `Fatal error:` carrying codex's refresh-token "
-    "revocation (+ `Aborting … configuration/authentication issue`) is `failed`, restarted",
-    "ralphy-temporary-failure-usage-limit": "the reset stated inside ralphy's `Temporary failure` "
-    "line (`try again at Dec 10th, 2026 4:05 PM`) is ignored: backoff, restarted after 15 min",
-}
+DEFECTS: dict[str, str] = {}
 
 
 def params(rows: dict[str, t.Any]) -> list[t.Any]:

@@ -54,6 +54,10 @@ FAMILIES: dict[str, str] = {
         r"--dangerously-skip-permissions|--full-auto|permission denied|"
         r"not supported (?:when|with|for)"
     ),
+    "plan": (
+        r"upgrade to|chatgpt plan|your (?:plan|subscription)\b|"
+        r"not (?:included|enabled) (?:in|for) your"
+    ),
     "error": (
         r"^(?:error|fatal error|api error|an unexpected critical error)\b|"
         r"exceeded retry limit|unexpected status|high demand|at capacity|overloaded|"
@@ -114,6 +118,12 @@ NEEDLES = (
     b"overloaded",
     b"temporary failure",
     b"stopping early",
+    b"upgrade to",
+    b"chatgpt plan",
+    b"your plan",
+    b"your subscription",
+    b"not included in your",
+    b"not enabled for your",
 )
 #: What a message must look like: words, not an identifier, a URL, a regex or code.
 _CODE = re.compile(
@@ -154,6 +164,7 @@ def normalise(text: str) -> str:
     text = re.sub(r"\\[nrt]", " ", text)
     text = text.replace("\\'", "'").replace('\\"', '"').replace("\\`", "`")
     text = re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), text)
+    text = re.sub(r"\\x([0-9a-fA-F]{2})", lambda m: chr(int(m.group(1), 16)), text)
     return re.sub(r"\s+", " ", text).strip()
 
 
