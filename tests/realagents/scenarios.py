@@ -82,6 +82,23 @@ SCENARIOS: list[Scenario] = [
     ),
     Scenario(
         "codex",
+        "credits-depleted",
+        f"codex exec -s workspace-write {TASK}",
+        "credits-depleted",
+        auth="chatgpt",
+        about="429 usage_limit_reached, x-codex-rate-limit-reached-type "
+        "workspace_owner_credits_depleted, ChatGPT login",
+    ),
+    Scenario(
+        "codex",
+        "plan-not-included",
+        f"codex exec -s workspace-write {TASK}",
+        "plan-not-included",
+        auth="chatgpt",
+        about="429 usage_not_included (a plan without Codex), ChatGPT login",
+    ),
+    Scenario(
+        "codex",
         "rate-limit",
         f"codex exec -s workspace-write {TASK}",
         "rate-limit",

@@ -33,6 +33,10 @@ CASES = [
     Case("codex/success", "completed", "verified", "EXITED: 0"),
     Case("codex/rate-limit", "rate_limited", "backoff", "exceeded retry limit, last status: 429"),
     Case("codex/quota", "rate_limited", "backoff", "Quota exceeded"),
+    # a workspace out of credits is held (a backoff), a plan without Codex blocked: neither is
+    # restarted into the same refusal
+    Case("codex/credits-depleted", "rate_limited", "backoff", "workspace is out of credits"),
+    Case("codex/plan-not-included", "auth_expired", "reported", "upgrade to Plus"),
     Case("codex/unauthorized", "auth_expired", "reported", "401 Unauthorized"),
     Case("codex/refresh-reused", "auth_expired", "reported", "refresh token was already used"),
     Case("codex/refresh-expired", "auth_expired", "reported", "refresh token has expired"),

@@ -210,6 +210,15 @@ def codex(request: Request, attempt: int, resets_at: int) -> Reply:
             "resets_at": resets_at,
         }
         return _codex_error(429, error, _codex_rate_headers(resets_at, 100.0))
+    if scenario == "credits-depleted":
+        # the same 429, the header naming whose limit: codex says the workspace is out of credits
+        error = {"type": "usage_limit_reached", "message": "The usage limit has been reached"}
+        limit = {"x-codex-rate-limit-reached-type": "workspace_owner_credits_depleted"}
+        return _codex_error(429, error, {**_codex_rate_headers(resets_at, 100.0), **limit})
+    if scenario == "plan-not-included":
+        # a 429 `usage_not_included`: the account's plan has no Codex
+        error = {"type": "usage_not_included", "message": "Codex is not included in your plan"}
+        return _codex_error(429, error)
     if scenario in CODEX_ERRORS:
         return _codex_error(*CODEX_ERRORS[scenario])
     if scenario in CODEX_REFRESH_ERRORS:
