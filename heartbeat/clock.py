@@ -129,3 +129,9 @@ def as_pendulum(moment: datetime.datetime) -> pendulum.DateTime:
         local = get_local_timezone()
         return pendulum.instance(datetime.datetime.fromtimestamp(moment.timestamp(), local))
     return pendulum.instance(moment)
+
+
+def pendulum_now(timezone: str | None = None) -> pendulum.DateTime:
+    """``now`` as a pendulum DateTime, for the commands whose core does calendar
+    arithmetic on it (a note's ``started``, a pause's end)."""
+    return as_pendulum(now(timezone))

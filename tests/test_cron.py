@@ -27,11 +27,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from heartbeat import cron
 from heartbeat.cli import app
 from heartbeat.config import load_settings
 from heartbeat.errors import UsageError
 from heartbeat.ping import ping
+from heartbeat.schedule import cron, job
+from heartbeat.schedule.watch import WatchStatus, judge, self_watch
 from heartbeat.state import State, save_state
 from tests.cronbox import (  # noqa: F401 - fixtures, registered by being imported
     CrontabSandbox,
@@ -84,8 +85,8 @@ EVERY_ROWS = [
 
 @pytest.mark.parametrize("row", EVERY_ROWS, ids=[r.test_id for r in EVERY_ROWS])
 def test_every_maps_to_a_cron_expression(row: EveryRow) -> None:
-    assert cron.every_to_schedule(row.every) == row.expected
-    assert cron.validate_schedule(row.expected) == row.expected
+    assert job.every_to_schedule(row.every) == row.expected
+    assert job.validate_schedule(row.expected) == row.expected
 
 
 class BadRow(t.NamedTuple):
@@ -116,7 +117,7 @@ def test_a_bad_schedule_is_a_usage_error_naming_the_flag(row: BadRow) -> None:
     every = row.value if row.flag == "--every" else None
     schedule = row.value if row.flag == "--schedule" else None
     with pytest.raises(UsageError) as caught:
-        cron.resolve_schedule(every, schedule)
+        job.resolve_schedule(every, schedule)
     assert str(caught.value).startswith(f"{row.flag} ")
     assert row.says in str(caught.value)
 
@@ -140,14 +141,14 @@ def test_every_and_schedule_together_is_a_usage_error() -> None:
 
 
 def test_schedules_are_normalised_and_nicknames_kept() -> None:
-    assert cron.validate_schedule("  0   9 * *  mon-fri ") == "0 9 * * mon-fri"
-    assert cron.validate_schedule("@Hourly") == "@hourly"
+    assert job.validate_schedule("  0   9 * *  mon-fri ") == "0 9 * * mon-fri"
+    assert job.validate_schedule("@Hourly") == "@hourly"
 
 
 def test_next_runs_are_aware_local_times_whatever_zone_now_is() -> None:
     tokyo = pendulum.datetime(2026, 11, 25, 9, 2, 30, tz="Asia/Tokyo")
-    runs = cron.next_runs("*/5 * * * *", tokyo)
-    zone = cron.local_zone()
+    runs = job.next_runs("*/5 * * * *", tokyo)
+    zone = job.local_zone()
     assert [run.timezone_name for run in runs] == [zone.name] * 3
     assert [run.in_timezone("Asia/Tokyo").format("HH:mm") for run in runs] == [
         "09:05",
@@ -155,7 +156,7 @@ def test_next_runs_are_aware_local_times_whatever_zone_now_is() -> None:
         "09:15",
     ]
     with pytest.raises(ValueError, match="naive"):
-        cron.next_runs("*/5 * * * *", datetime.datetime(2026, 11, 25, 9, 2))
+        job.next_runs("*/5 * * * *", datetime.datetime(2026, 11, 25, 9, 2))
 
 
 # --------------------------------------------------------------------------- the entry
@@ -475,7 +476,7 @@ def test_install_shows_the_next_three_runs_in_local_time(
     assert before < starts[0] <= before.add(minutes=10)
     assert [b - a for a, b in itertools.pairwise(starts)] == [pendulum.duration(minutes=10)] * 2
     assert all(run.minute % 10 == 0 for run in starts)
-    offset = pendulum.now().in_timezone(cron.local_zone()).utcoffset()
+    offset = pendulum.now().in_timezone(job.local_zone()).utcoffset()
     assert {run.utcoffset() for run in starts} == {offset}
 
     text = invoke("cron", "show")
@@ -489,15 +490,15 @@ def test_install_shows_the_next_three_runs_in_local_time(
 class WatchRow(t.NamedTuple):
     test_id: str
     minutes_ago: int | None
-    status: cron.WatchStatus
+    status: WatchStatus
     exit_code: int
     says: str
 
 
 WATCH_ROWS = [
-    WatchRow("never-checked", None, cron.WatchStatus.NEVER, 0, "no check recorded yet"),
-    WatchRow("checked-just-now", 1, cron.WatchStatus.OK, 0, "keeps its schedule"),
-    WatchRow("late-by-hours", 180, cron.WatchStatus.LATE, 1, "missed its schedule"),
+    WatchRow("never-checked", None, WatchStatus.NEVER, 0, "no check recorded yet"),
+    WatchRow("checked-just-now", 1, WatchStatus.OK, 0, "keeps its schedule"),
+    WatchRow("late-by-hours", 180, WatchStatus.LATE, 1, "missed its schedule"),
 ]
 
 
@@ -533,8 +534,8 @@ def test_crontab_missing_from_path_is_a_clear_error(
     result = invoke("cron", "install")
     assert result.exit_code == 2
     assert "'crontab' is not on PATH; install cron" in result.stderr
-    watch = cron.self_watch(load_settings(), pendulum.now())
-    assert watch.status is cron.WatchStatus.UNKNOWN
+    watch = self_watch(load_settings(), pendulum.now())
+    assert watch.status is WatchStatus.UNKNOWN
     assert "install cron" in watch.message
 
 
@@ -560,38 +561,36 @@ class JudgeRow(t.NamedTuple):
     schedule: str | None
     last: str | None
     now: str
-    status: cron.WatchStatus
+    status: WatchStatus
     due: str | None
     missed: int
 
 
 JUDGE_ROWS = [
-    JudgeRow("on-time", "*/5 * * * *", "10:00:02", "10:03", cron.WatchStatus.OK, "10:05", 0),
-    JudgeRow(
-        "due-within-grace", "*/5 * * * *", "10:00:02", "10:09", cron.WatchStatus.OK, "10:10", 0
-    ),
-    JudgeRow("grace-edge", "*/5 * * * *", "10:00:02", "10:10", cron.WatchStatus.OK, "10:15", 0),
-    JudgeRow("just-late", "*/5 * * * *", "10:00:02", "10:10:01", cron.WatchStatus.LATE, "10:05", 1),
-    JudgeRow("three-missed", "*/5 * * * *", "10:00:02", "10:21", cron.WatchStatus.LATE, "10:05", 3),
-    JudgeRow("hourly-ok", "0 * * * *", "10:00:05", "10:50", cron.WatchStatus.OK, "11:00", 0),
-    JudgeRow("hourly-late", "0 * * * *", "09:00:05", "11:06", cron.WatchStatus.LATE, "10:00", 2),
-    JudgeRow("never", "*/5 * * * *", None, "10:03", cron.WatchStatus.NEVER, "10:05", 0),
-    JudgeRow("not-installed", None, "10:00", "10:03", cron.WatchStatus.NOT_INSTALLED, None, 0),
+    JudgeRow("on-time", "*/5 * * * *", "10:00:02", "10:03", WatchStatus.OK, "10:05", 0),
+    JudgeRow("due-within-grace", "*/5 * * * *", "10:00:02", "10:09", WatchStatus.OK, "10:10", 0),
+    JudgeRow("grace-edge", "*/5 * * * *", "10:00:02", "10:10", WatchStatus.OK, "10:15", 0),
+    JudgeRow("just-late", "*/5 * * * *", "10:00:02", "10:10:01", WatchStatus.LATE, "10:05", 1),
+    JudgeRow("three-missed", "*/5 * * * *", "10:00:02", "10:21", WatchStatus.LATE, "10:05", 3),
+    JudgeRow("hourly-ok", "0 * * * *", "10:00:05", "10:50", WatchStatus.OK, "11:00", 0),
+    JudgeRow("hourly-late", "0 * * * *", "09:00:05", "11:06", WatchStatus.LATE, "10:00", 2),
+    JudgeRow("never", "*/5 * * * *", None, "10:03", WatchStatus.NEVER, "10:05", 0),
+    JudgeRow("not-installed", None, "10:00", "10:03", WatchStatus.NOT_INSTALLED, None, 0),
 ]
 
 
 @pytest.mark.parametrize("row", JUDGE_ROWS, ids=[r.test_id for r in JUDGE_ROWS])
 def test_judge_compares_the_last_check_with_the_slot_after_it(row: JudgeRow) -> None:
-    zone = cron.local_zone()
+    zone = job.local_zone()
 
     def at(clock: str) -> pendulum.DateTime:
         parsed = datetime.time.fromisoformat(clock)
         return pendulum.datetime(2026, 11, 25, parsed.hour, parsed.minute, parsed.second, tz=zone)
 
     last = None if row.last is None else at(row.last).timestamp()
-    watch = cron.judge(row.schedule, last, at(row.now), grace_minutes=5)
+    watch = judge(row.schedule, last, at(row.now), grace_minutes=5)
     assert watch.status is row.status, watch.message
-    assert watch.late is (row.status is cron.WatchStatus.LATE)
+    assert watch.late is (row.status is WatchStatus.LATE)
     assert watch.missed == row.missed
     if row.due is None:
         assert watch.due is None
@@ -608,15 +607,15 @@ def test_self_watch_reads_the_crontab_and_the_state(
 ) -> None:
     cfg = load_settings()
     now = pendulum.now()
-    assert cron.self_watch(cfg, now).status is cron.WatchStatus.NOT_INSTALLED
+    assert self_watch(cfg, now).status is WatchStatus.NOT_INSTALLED
     assert invoke("cron", "install", "--every", "1m").exit_code == 0
     save_state(cfg.state_dir, State(last_check=now.subtract(hours=1).timestamp()), 0)
-    watch = cron.self_watch(cfg, now)
-    assert watch.status is cron.WatchStatus.LATE
+    watch = self_watch(cfg, now)
+    assert watch.status is WatchStatus.LATE
     assert watch.missed >= 50
     assert str(cfg.state_dir / "cron.log") in watch.message
-    fresh = cron.self_watch(cfg, now, state=State(last_check=now.timestamp()))
-    assert fresh.status is cron.WatchStatus.OK
+    fresh = self_watch(cfg, now, state=State(last_check=now.timestamp()))
+    assert fresh.status is WatchStatus.OK
 
 
 # --------------------------------------------------------------------------- ping
@@ -721,7 +720,7 @@ def unused_port() -> int:
 def test_a_one_value_range_means_that_value_as_cron_reads_it() -> None:
     """croniter reads `1-1` as every value of the field; cron as 1: the expression is
     normalised to what cron means before anything else reads it."""
-    expression = cron.validate_schedule("0 9 1-1 * mon-mon")
+    expression = job.validate_schedule("0 9 1-1 * mon-mon")
     assert expression == "0 9 1 * mon"
-    runs = cron.next_runs(expression, pendulum.datetime(2026, 11, 25, tz="UTC"), 3)
+    runs = job.next_runs(expression, pendulum.datetime(2026, 11, 25, tz="UTC"), 3)
     assert {(run.day == 1 or run.day_of_week == pendulum.MONDAY) for run in runs} == {True}

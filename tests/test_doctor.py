@@ -18,9 +18,9 @@ import pendulum
 import pytest
 
 import memory_schema as ms
-from heartbeat import cron
 from heartbeat.config import load_settings
 from heartbeat.doctor import DoctorResult, Level, load, parse_entry, run_doctor
+from heartbeat.schedule import cron
 from heartbeat.state import State, save_state
 from tests import helpers
 from tests.cronbox import (  # noqa: F401 - fixtures, registered by being imported

@@ -22,7 +22,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from heartbeat.schedule import launchd
-from heartbeat.schedule.expr import expand, validate_schedule
+from heartbeat.schedule.job import expand, validate_schedule
 from heartbeat.state import State, save_state
 from tests import helpers
 from tests.cronbox import (  # noqa: F401 - fixtures, registered by being imported

@@ -24,7 +24,7 @@ import pytest
 
 from heartbeat import schedule
 from heartbeat.schedule import systemd
-from heartbeat.schedule.expr import validate_schedule
+from heartbeat.schedule.job import validate_schedule
 from tests import helpers
 from tests.cronbox import (  # noqa: F401 - fixtures, registered by being imported
     crontab_sandbox_fixture,

@@ -22,9 +22,15 @@ import typing as t
 
 from heartbeat import proc
 from heartbeat.errors import ConfigError, UsageError
-from heartbeat.schedule.expr import expand, next_runs, validate_schedule
-from heartbeat.schedule.job import build_job, ensure_log_folder, log_folder
-from heartbeat.schedule.result import Change, ScheduleResult
+from heartbeat.schedule import Change, ScheduleResult
+from heartbeat.schedule.job import (
+    build_job,
+    ensure_log_folder,
+    expand,
+    log_folder,
+    next_runs,
+    validate_schedule,
+)
 from heartbeat.schedule.watch import Installed, self_watch
 
 if t.TYPE_CHECKING:

@@ -26,9 +26,16 @@ import typing as t
 
 from heartbeat import proc
 from heartbeat.errors import ConfigError
-from heartbeat.schedule.expr import describe_schedule, expand, next_runs, validate_schedule
-from heartbeat.schedule.job import build_job, ensure_log_folder, log_folder
-from heartbeat.schedule.result import Change, ScheduleResult
+from heartbeat.schedule import Change, ScheduleResult
+from heartbeat.schedule.job import (
+    build_job,
+    describe_schedule,
+    ensure_log_folder,
+    expand,
+    log_folder,
+    next_runs,
+    validate_schedule,
+)
 from heartbeat.schedule.watch import Installed, self_watch
 
 if t.TYPE_CHECKING:

@@ -15,7 +15,8 @@ import pathlib
 import typing as t
 
 from heartbeat.errors import HeartbeatError
-from heartbeat.schedule.expr import describe_schedule, local, local_zone, next_runs
+from heartbeat.schedule import LOOK_ORDER, SCHEDULERS, scheduler
+from heartbeat.schedule.job import describe_schedule, local, local_zone, next_runs
 from heartbeat.timefmt import format_duration
 
 if t.TYPE_CHECKING:
@@ -26,18 +27,6 @@ if t.TYPE_CHECKING:
 
 #: Counting missed runs stops here (a minutely schedule left for a week).
 MAX_MISSED = 1000
-#: Every scheduler, in the order ``installed`` looks for it.
-VIAS = ("cron", "launchd", "systemd", "openclaw")
-#: How each scheduler is named in a sentence, and what to ask when checks stop coming.
-RUNNERS = {
-    "cron": ("cron", "Is the cron daemon running"),
-    "launchd": ("launchd", "Is the LaunchAgent loaded (`heartbeat schedule show --via launchd`)"),
-    "systemd": (
-        "the systemd timer",
-        "Is the timer active (`systemctl --user status heartbeat.timer`)",
-    ),
-    "openclaw": ("OpenClaw", "Is the OpenClaw gateway running (`openclaw gateway status`)"),
-}
 
 
 class WatchStatus(enum.StrEnum):
@@ -130,7 +119,7 @@ def judge(
     ``grace_minutes`` in the past (the check it should have recorded never
     came); NEVER when no check was ever recorded; NOT_INSTALLED without a
     schedule. ``last_check`` is epoch seconds (``state.last_check``); ``via``
-    names the scheduler in the message (``VIAS``).
+    names the scheduler in the message (``SCHEDULERS``).
     """
     import pendulum
     from croniter import croniter
@@ -148,7 +137,8 @@ def judge(
         return SelfWatch(
             WatchStatus.NOT_INSTALLED, _not_installed(via) + seen, last_check=last, via=via
         )
-    runner, question = RUNNERS.get(via or "cron", RUNNERS["cron"])
+    runs_it = {one.name: one for one in SCHEDULERS}.get(via or "cron") or SCHEDULERS[-1]
+    runner, question = runs_it.called, runs_it.ask
     words = describe_schedule(schedule)
     if last is None:
         due = next_runs(schedule, local_now, 1)[0]
@@ -196,25 +186,22 @@ def judge(
 def installed(
     settings: Settings, *, table: str | None = None, via: str | None = None
 ) -> tuple[list[Installed], list[str]]:
-    """The schedulers that run the heartbeat (in ``VIAS`` order), and what could not be read.
+    """The schedulers that run the heartbeat (in ``LOOK_ORDER``), and what could not be read.
 
     Reads the crontab (unless ``table`` is given) and the files the other
     schedulers keep (a plist, a timer, a record of the automation); runs no
     scheduler's command. ``via`` looks at that scheduler only.
     """
-    from heartbeat.schedule import cron, launchd, openclaw, systemd
+    from heartbeat.schedule import cron
 
     found: list[Installed] = []
     errors: list[str] = []
-    finders = {
-        "cron": lambda: cron.find_installed(settings, table),
-        "launchd": lambda: launchd.find_installed(settings),
-        "systemd": lambda: systemd.find_installed(settings),
-        "openclaw": lambda: openclaw.find_installed(settings),
-    }
-    for name in VIAS if via is None else (via,):
+    for name in LOOK_ORDER if via is None else (via,):
         try:
-            one = finders[name]()
+            if name == "cron":  # the crontab may have been read already
+                one = cron.find_installed(settings, table)
+            else:
+                one = scheduler(name).find_installed(settings)
         except (HeartbeatError, OSError, ValueError, TypeError) as error:
             errors.append(str(error))
             continue
