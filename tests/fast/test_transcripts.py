@@ -41,6 +41,8 @@ EXPECTED = {
     "codex/not-git": Expected("misconfigured", "reported"),
     "codex/overloaded": Expected("failed", "restarted"),
     "codex/quota": Expected("rate_limited", "backoff"),
+    "codex/credits-depleted": Expected("rate_limited", "backoff"),
+    "codex/plan-not-included": Expected("auth_expired", "reported"),
     "codex/rate-limit": Expected("rate_limited", "backoff"),
     "codex/reconnecting": Expected("healthy", "none"),
     "codex/refresh-expired": Expected("auth_expired", "reported"),
