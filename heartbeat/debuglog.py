@@ -3,15 +3,16 @@
 ``import logging`` costs several milliseconds (traceback, threading, string),
 and a quiet `heartbeat check` makes no record at all. So the modules on its
 path (``tests/test_perf_guards.py`` runs one and lists what it may not import:
-``heartbeat.state``, ``heartbeat.check.journal``, ``heartbeat.cli.run``,
+``heartbeat.state``, ``heartbeat.check.journal``, ``heartbeat.cli``,
 ``heartbeat.ping``) log through ``LazyLogger(__name__)``, which imports
 logging at its first record. Every other module, and the memory_schema
 library, uses ``logging.getLogger(__name__)`` as usual.
 
-The CLI configures logging once (``heartbeat.cli.run.setup_logging``: stderr,
-and the debug log of ``heartbeat.logfile``). When logging is not loaded yet
-it leaves that configuration in ``LazyLogger.configure``, which runs as soon
-as anything imports ``logging`` — a lazy logger's first record, a module off
+The CLI configures logging once (``heartbeat.cli.setup_logging``: stderr,
+and the debug log of ``heartbeat.logfile`` — a ``logging.Handler``, so a
+module of its own, as this one must not import logging). When logging is not
+loaded yet it leaves that configuration in ``LazyLogger.configure``, which
+runs as soon as anything imports ``logging`` — a lazy logger's first record, a module off
 the quiet path, memory_schema's record of a cache it cannot read, a library —
 so every record reaches the same handlers. (A finder on ``sys.meta_path``,
 put there while logging is not loaded, sees that import: the one hook Python

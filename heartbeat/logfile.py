@@ -1,6 +1,7 @@
 """The rotating debug log of the state folder (``heartbeat.log``).
 
-Off the quiet path: ``heartbeat.cli.run`` imports it when it configures logging.
+Off the quiet path: ``heartbeat.cli.setup_logging`` imports it once logging is
+loaded; ``heartbeat.debuglog`` (the lazy loggers) must not, so the two stay apart.
 """
 
 from __future__ import annotations
