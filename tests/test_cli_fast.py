@@ -1,7 +1,7 @@
 """`heartbeat check` without typer: the same output, messages and exit codes as with it.
 
 ``heartbeat.cli.main`` reads check's own command line itself
-(``heartbeat.cli.run.fast_main``) and leaves everything else to typer. Each
+(``heartbeat.cli.check.fast_main``) and leaves everything else to typer. Each
 case runs the installed console script (the fast path, what cron runs) and
 the typer application the same way ``main`` runs it when the fast path
 declines, from the same notes, state and tmux, and compares stdout, stderr
@@ -23,7 +23,7 @@ import typing as t
 import pytest
 
 from heartbeat.check import check_lock
-from heartbeat.cli.run import check_options
+from heartbeat.cli.check import check_options
 from heartbeat.config import load_settings
 from memory_schema import render_entry
 from tests import helpers
@@ -31,7 +31,7 @@ from tests import helpers
 #: What main() does when the fast path declines: the same logging, then typer.
 TYPER_PATH = (
     "import sys\n"
-    "from heartbeat.cli.run import setup_logging\n"
+    "from heartbeat.cli import setup_logging\n"
     "from heartbeat.cli.commands import app\n"
     "setup_logging()\n"
     "app(prog_name='heartbeat')\n"

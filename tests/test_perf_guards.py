@@ -436,7 +436,7 @@ def test_a_fresh_read_of_a_large_log_costs_what_a_small_one_does(
 #: Modules that only restarts, cron or verification need.
 RESTART_CRON_VERIFY = (
     "heartbeat.verify",
-    "heartbeat.cron",
+    "heartbeat.schedule.cron",
     "heartbeat.notify",
     "croniter",
     "libtmux",
@@ -459,8 +459,8 @@ def startups() -> list[Startup]:
         ),
         # captured, not a terminal: click's plain help, without rich and markdown-it
         Startup("help", [script, "--help"], (*RESTART_CRON_VERIFY, "rich", "markdown_it")),
-        # status reports whether cron keeps the schedule (DESIGN §7): heartbeat.cron is
-        # its to import; croniter only when a crontab entry is installed.
+        # status reports whether the scheduler keeps the schedule (DESIGN §7): the
+        # scheduler modules are its to import; croniter only when an entry is installed.
         Startup("status", [script, "status"], ("heartbeat.verify", "heartbeat.notify", "libtmux")),
     ]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import typer
 
 import heartbeat.cli.misc as misc
-from heartbeat.cli import check, common, cron, fleet, notes, report, schedule
+from heartbeat.cli import check, common, fleet, notes, report, schedule
 
 app = typer.Typer(
     rich_markup_mode=common.MARKUP,
@@ -19,12 +19,12 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-app.command("check")(check.check_command)
-app.command("status")(check.status_command)
-app.command("verify")(check.verify_command)
+app.command("check")(check.command())
+app.command("status")(misc.status_command)
+app.command("verify")(misc.verify_command)
 app.command("report")(report.report_command)
 app.add_typer(notes.app, name="notes")
-app.add_typer(cron.app, name="cron")
+app.add_typer(schedule.cron_app, name="cron")
 app.add_typer(schedule.app, name="schedule")
 app.add_typer(fleet.app, name="fleet")
 app.command("launch")(misc.launch_command)

@@ -1,6 +1,7 @@
-"""What every command shares: options, settings, the clock, and error handling.
+"""What typer's commands share: their options as typer reads them, dates, and errors.
 
-Errors become exit codes here and nowhere else (``handle_errors``).
+The options are ``heartbeat.cli.OPTIONS`` given to typer (``annotated``); errors
+become exit codes through ``heartbeat.cli.failure`` (``handle_errors``).
 """
 
 from __future__ import annotations
@@ -13,15 +14,15 @@ import typing as t
 
 import typer
 
-from heartbeat.cli.run import emit_json as emit_json
-from heartbeat.cli.run import settings as settings
-from heartbeat.cli.run import setup_logging as setup_logging
-from heartbeat.errors import ExitCode, HeartbeatError
+from heartbeat import clock
+from heartbeat.cli import OPTIONS, Option, echo, failure
+from heartbeat.cli import emit as emit
+from heartbeat.cli import emit_json as emit_json
+from heartbeat.cli import settings as settings
+from heartbeat.errors import HeartbeatError
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable
-
-    import pendulum
 
     from heartbeat.config import Settings
 
@@ -35,61 +36,50 @@ MARKUP: t.Literal["rich"] | None = (
     "rich" if sys.stdout is not None and sys.stdout.isatty() else None
 )
 
-NotesDirOption = t.Annotated[
-    pathlib.Path | None,
-    typer.Option(
-        "--notes-dir",
-        help="Folder of the daily notes (env HEARTBEAT_NOTES_DIR).",
-        show_default=False,
-    ),
-]
-SocketOption = t.Annotated[
-    pathlib.Path | None,
-    typer.Option("--socket", help="tmux socket (env HEARTBEAT_SOCKET; default ~/.tmux/sock)."),
-]
-StateDirOption = t.Annotated[
-    pathlib.Path | None,
-    typer.Option("--state-dir", help="State folder (env HEARTBEAT_STATE_DIR)."),
-]
-DateOption = t.Annotated[
-    str | None,
-    typer.Option("--date", help="Act as if today were YYYY-MM-DD (default: today)."),
-]
-JsonOption = t.Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+
+def option(one: Option) -> t.Any:
+    """*one* as typer's ``Option``."""
+    if one.show_default:
+        return typer.Option(one.flag, help=one.help)
+    return typer.Option(one.flag, help=one.help, show_default=False)
+
+
+def annotated(one: Option) -> t.Any:
+    """The annotation of a parameter that is *one* (a date is read as text: ``parse_date``)."""
+    if one.kind is bool:
+        return t.Annotated[bool, option(one)]
+    kind = str if one.kind is datetime.date else one.kind
+    return t.Annotated[kind | None, option(one)]
+
+
+NotesDirOption = t.Annotated[pathlib.Path | None, option(OPTIONS["notes_dir"])]
+SocketOption = t.Annotated[pathlib.Path | None, option(OPTIONS["socket"])]
+StateDirOption = t.Annotated[pathlib.Path | None, option(OPTIONS["state_dir"])]
+DateOption = t.Annotated[str | None, option(OPTIONS["date"])]
+JsonOption = t.Annotated[bool, option(OPTIONS["json_output"])]
 
 
 def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
-    """Turn HeartbeatError and NoteError into a one-line message and their exit code."""
+    """Turn heartbeat's errors into a one-line message and their exit code (``failure``)."""
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        from memory_schema import EntryNotFound, NoteError
-
         try:
             return func(*args, **kwargs)
-        except HeartbeatError as error:
-            typer.echo(f"heartbeat: {error}", err=True)
-            raise typer.Exit(code=int(error.exit_code)) from None
-        except NoteError as error:
-            hint = "; `heartbeat notes list` shows them" if isinstance(error, EntryNotFound) else ""
-            typer.echo(f"heartbeat: {error}{hint}", err=True)
-            raise typer.Exit(code=int(ExitCode.USAGE)) from None
+        except Exception as error:
+            said = failure(error)
+            if said is None:
+                raise
+            echo(said[0], err=True)
+            raise typer.Exit(code=said[1]) from None
 
     return wrapper
 
 
-def now(settings: Settings) -> pendulum.DateTime:
-    """The current time in the configured timezone (the one clock of the CLI)."""
-    import pendulum
-
-    zone = pendulum.timezone(settings.timezone) if settings.timezone else None
-    return pendulum.now(zone) if zone else pendulum.now()
-
-
 def parse_date(value: str | None, settings: Settings) -> datetime.date:
+    """The day *value* names (YYYY-MM-DD), else today in the configured timezone."""
     if value is None:
-        current = now(settings)
-        return datetime.date(current.year, current.month, current.day)
+        return clock.now(settings.timezone).date()
     try:
         return datetime.date.fromisoformat(value)
     except ValueError:
@@ -98,17 +88,11 @@ def parse_date(value: str | None, settings: Settings) -> datetime.date:
         ) from None
 
 
-def self_watch_line(settings: Settings, now: pendulum.DateTime) -> str | None:
-    """One sentence on whether the cron heartbeat itself keeps its schedule."""
+def self_watch_line(settings: Settings, now: datetime.datetime) -> str | None:
+    """One sentence on whether the scheduled heartbeat itself keeps its schedule."""
+    from heartbeat.schedule.watch import self_watch
+
     try:
-        from heartbeat import cron
-    except ImportError:  # pragma: no cover - cron support is part of the package
-        return None
-    watch = getattr(cron, "self_watch", None)
-    if watch is None:
-        return None
-    try:
-        result = watch(settings, now)
+        return self_watch(settings, now).message
     except HeartbeatError as error:
         return f"cron: {error}"
-    return str(getattr(result, "message", result))

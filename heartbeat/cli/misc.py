@@ -1,4 +1,4 @@
-"""`heartbeat launch`, `heartbeat doctor`, `heartbeat demo` and `heartbeat config show`."""
+"""`heartbeat status`, `verify`, `launch`, `doctor`, `demo`, `config show`; their renderers."""
 
 from __future__ import annotations
 
@@ -6,10 +6,64 @@ import typing as t
 
 import typer
 
-from heartbeat.cli import common
+from heartbeat import clock
+from heartbeat.cli import common, echo, emit, emit_json, renders, settings
 
 if t.TYPE_CHECKING:
     from heartbeat.demo import DemoResult
+    from heartbeat.doctor.model import DoctorResult
+    from heartbeat.launch import LaunchResult
+    from heartbeat.verify import Verification
+
+
+@common.handle_errors
+def status_command(
+    json_output: common.JsonOption = False,
+    notes_dir: common.NotesDirOption = None,
+    socket: common.SocketOption = None,
+    state_dir: common.StateDirOption = None,
+) -> None:
+    """What a check would see, read-only, as a table."""
+    from heartbeat.check import run_check
+
+    cfg = settings(notes_dir=notes_dir, socket=socket, state_dir=state_dir)
+    now = clock.pendulum_now(cfg.timezone)
+    result = run_check(cfg, now, read_only=True)
+    result.self_watch = common.self_watch_line(cfg, now)
+    # the JSON's last_check (DESIGN §9) is when this machine's own check last ran
+    emit(result, json_output, status=True)
+    raise typer.Exit(code=result.exit_code)
+
+
+@common.handle_errors
+def verify_command(
+    name: t.Annotated[str, typer.Argument(help="The session to verify.")],
+    json_output: common.JsonOption = False,
+    notes_dir: common.NotesDirOption = None,
+    socket: common.SocketOption = None,
+    date: common.DateOption = None,
+) -> None:
+    """Verify a session's work through git: commits since start, diff, PRD boxes."""
+    from heartbeat.errors import ExitCode
+    from heartbeat.verify import verify_session
+
+    cfg = settings(notes_dir=notes_dir, socket=socket)
+    now = clock.pendulum_now(cfg.timezone)
+    result = verify_session(cfg, common.parse_date(date, cfg), now, name)
+    emit(result, json_output, name=name)
+    bad = result.error is not None or bool(result.flags)
+    raise typer.Exit(code=int(ExitCode.ATTENTION if bad else ExitCode.OK))
+
+
+@renders("Verification")
+def render_verification(result: Verification, *, name: str) -> None:
+    echo(f"{name}: {result.summary()}")
+    for line in result.log:
+        echo(f"  {line}")
+    if result.diff_stat:
+        echo("  uncommitted:")
+        for line in result.diff_stat.splitlines():
+            echo(f"    {line}")
 
 
 @common.handle_errors
@@ -48,22 +102,23 @@ def launch_command(
     """
     from heartbeat.launch import agent_command, launch, project_folder
 
-    cfg = common.settings(notes_dir=notes_dir, socket=socket)
+    cfg = settings(notes_dir=notes_dir, socket=socket)
     folder = project_folder(directory)
     line = agent_command(
         task or [], folder, command=command, ralph=ralph, parallel=parallel, prd=prd
     )
-    result = launch(cfg, common.now(cfg), name, folder, line)
-    if json_output:
-        common.emit_json(result.to_json())
-        return
-    typer.echo(f"started {result.name} on {result.socket}: {result.command}")
+    emit(launch(cfg, clock.pendulum_now(cfg.timezone), name, folder, line), json_output)
+
+
+@renders("LaunchResult")
+def render_launch(result: LaunchResult) -> None:
+    echo(f"started {result.name} on {result.socket}: {result.command}")
     for warning in result.warnings:
-        typer.echo(f"note: {warning}", err=True)
-    typer.echo(f"  in {result.dir}; logged in {result.note}")
-    typer.echo(f"watch it:  {result.attach}   (detach: Ctrl-b d)")
-    typer.echo(f"peek:      {result.peek}")
-    typer.echo("check it:  heartbeat status")
+        echo(f"note: {warning}", err=True)
+    echo(f"  in {result.dir}; logged in {result.note}")
+    echo(f"watch it:  {result.attach}   (detach: Ctrl-b d)")
+    echo(f"peek:      {result.peek}")
+    echo("check it:  heartbeat status")
 
 
 @common.handle_errors
@@ -78,15 +133,18 @@ def doctor_command(
 
     flags = {"notes_dir": notes_dir, "socket": socket, "state_dir": state_dir}
     cfg, config_finding = doctor.load(flags)
-    result = doctor.run_doctor(cfg, common.now(cfg), config_finding=config_finding)
-    if json_output:
-        common.emit_json(result.to_json())
-    else:
-        for finding in result.findings:
-            typer.echo(finding.line())
-        counts = result.counts()
-        typer.echo(f"\n{counts['fail']} fail, {counts['warn']} warn, {counts['ok']} ok")
+    now = clock.pendulum_now(cfg.timezone)
+    result = doctor.run_doctor(cfg, now, config_finding=config_finding)
+    emit(result, json_output)
     raise typer.Exit(code=result.exit_code)
+
+
+@renders("DoctorResult")
+def render_doctor(result: DoctorResult) -> None:
+    for finding in result.findings:
+        echo(finding.line())
+    counts = result.counts()
+    echo(f"\n{counts['fail']} fail, {counts['warn']} warn, {counts['ok']} ok")
 
 
 @common.handle_errors
@@ -100,29 +158,28 @@ def demo_command() -> None:
     """
     from heartbeat.demo import run_demo
 
-    result = run_demo(typer.echo)
-    _render_demo(result)
+    render_demo(run_demo(echo))
 
 
-def _render_demo(result: DemoResult) -> None:
-    from heartbeat.report import render_table
+def render_demo(result: DemoResult) -> None:
+    from heartbeat.cli.check import table
 
-    typer.echo("")
-    typer.echo(render_table(result.check))
-    typer.echo(f"\nthe note the check wrote ({result.note.name}):")
-    typer.echo("  " + result.note_text.rstrip("\n").replace("\n", "\n  "))
+    echo("")
+    echo(table(result.check))
+    echo(f"\nthe note the check wrote ({result.note.name}):")
+    echo("  " + result.note_text.rstrip("\n").replace("\n", "\n  "))
     if result.notifications:
-        typer.echo("\nnotifications (sent to the demo's stand-in openclaw):")
+        echo("\nnotifications (sent to the demo's stand-in openclaw):")
         for line in result.notifications:
-            typer.echo(f"  {line}")
-    typer.echo("")
+            echo(f"  {line}")
+    echo("")
     for session in result.sessions:
         seen = next((s for s in result.check.sessions if s.name == session.name), None)
         shown = f"{seen.diagnosis} → {seen.action}" if seen else "not seen"
-        typer.echo(f"{session.name}: {session.story}: {shown}")
+        echo(f"{session.name}: {session.story}: {shown}")
     for warning in result.cleanup_warnings:
-        typer.echo(f"warning: {warning}", err=True)
-    typer.echo(
+        echo(f"warning: {warning}", err=True)
+    echo(
         f"\ncleaned up: the demo's tmux server and {result.folder} are gone "
         f"({result.seconds:.1f} s). Next: `heartbeat doctor`, then `heartbeat launch`."
     )
@@ -148,10 +205,10 @@ def config_show_command(
 
     from heartbeat.config import config_path
 
-    cfg = common.settings(notes_dir=notes_dir, socket=socket, state_dir=state_dir)
+    cfg = settings(notes_dir=notes_dir, socket=socket, state_dir=state_dir)
     searched = config_path(os.environ)
     if json_output:
-        common.emit_json(
+        emit_json(
             {
                 "config_file": str(cfg.config_file) if cfg.config_file else None,
                 "config_path": str(searched),
@@ -169,11 +226,11 @@ def config_show_command(
         )
         return
     found = "found" if cfg.config_file else "not found: defaults and environment apply"
-    typer.echo(f"config file: {searched} ({found})")
+    echo(f"config file: {searched} ({found})")
     rows = [("SETTING", "VALUE", "SOURCE"), *cfg.describe()]
     widths = [max(len(row[i]) for row in rows) for i in range(2)]
     for setting, value, source in rows:
-        typer.echo(f"{setting:<{widths[0]}}  {value:<{widths[1]}}  {source}".rstrip())
+        echo(f"{setting:<{widths[0]}}  {value:<{widths[1]}}  {source}".rstrip())
 
 
 def _json_value(value: object) -> object:

@@ -9,8 +9,12 @@ import typing as t
 
 import typer
 
-from heartbeat.cli import common
+from heartbeat import clock
+from heartbeat.cli import common, echo, emit, renders, settings
 from heartbeat.errors import ExitCode
+
+if t.TYPE_CHECKING:
+    from heartbeat.notes import NotesResult
 
 app = typer.Typer(
     rich_markup_mode=common.MARKUP,
@@ -31,23 +35,25 @@ def list_command(
     """List the entries read from the notes, and the problems found in them."""
     from heartbeat import notes
 
-    cfg = common.settings(notes_dir=notes_dir)
+    cfg = settings(notes_dir=notes_dir)
     result = notes.list_entries(cfg, common.parse_date(date, cfg))
     result.warnings = notes.rejected_flags(cfg, result.entries)
-    if json_output:
-        common.emit_json(result.to_json())
-    else:
-        if not result.entries:
-            typer.echo(f"no entries in {cfg.notes_dir}")
-        for entry in result.entries:
-            flag = "" if entry.active else " (inactive)"
-            typer.echo(f"{entry.name:<20} {entry.status:<9}{flag} {entry.command}")
-            typer.echo(f"{'':<20} {entry.source}" + (f" · dir {entry.dir}" if entry.dir else ""))
-        for problem in result.problems:
-            typer.echo(f"problem: {problem}", err=True)
-        for warning in result.warnings:
-            typer.echo(f"warning: {warning}", err=True)
+    emit(result, json_output, notes_dir=cfg.notes_dir)
     raise typer.Exit(code=int(ExitCode.ATTENTION if result.problems else ExitCode.OK))
+
+
+@renders("NotesResult")
+def render(result: NotesResult, *, notes_dir: pathlib.Path) -> None:
+    if not result.entries:
+        echo(f"no entries in {notes_dir}")
+    for entry in result.entries:
+        flag = "" if entry.active else " (inactive)"
+        echo(f"{entry.name:<20} {entry.status:<9}{flag} {entry.command}")
+        echo(f"{'':<20} {entry.source}" + (f" · dir {entry.dir}" if entry.dir else ""))
+    for problem in result.problems:
+        echo(f"problem: {problem}", err=True)
+    for warning in result.warnings:
+        echo(f"warning: {warning}", err=True)
 
 
 @app.command("add")
@@ -64,17 +70,24 @@ def add_command(
     """Add a session to today's note in the canonical form."""
     from heartbeat import notes
 
-    cfg = common.settings(notes_dir=notes_dir)
-    result = notes.add(cfg, common.parse_date(date, cfg), common.now(cfg), name, command, directory)
-    typer.echo(result.message)
+    cfg = settings(notes_dir=notes_dir)
+    result = notes.add(
+        cfg,
+        common.parse_date(date, cfg),
+        clock.pendulum_now(cfg.timezone),
+        name,
+        command,
+        directory,
+    )
+    echo(result.message)
 
 
 def _status_command(name: str, status: str, notes_dir: t.Any, date: str | None) -> None:
     from heartbeat import notes
 
-    cfg = common.settings(notes_dir=notes_dir)
+    cfg = settings(notes_dir=notes_dir)
     result = notes.change(cfg, common.parse_date(date, cfg), name, status)
-    typer.echo(result.message)
+    echo(result.message)
 
 
 @app.command("done")
@@ -94,8 +107,8 @@ def remove_command(
     """Remove a session from today's note (it is no longer watched)."""
     from heartbeat import notes
 
-    cfg = common.settings(notes_dir=notes_dir)
-    typer.echo(notes.remove(cfg, common.parse_date(date, cfg), name).message)
+    cfg = settings(notes_dir=notes_dir)
+    echo(notes.remove(cfg, common.parse_date(date, cfg), name).message)
 
 
 DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
@@ -126,12 +139,16 @@ def pause_command(
     """Hold restarts of a session (until `resume`, or for a while with --for)."""
     from heartbeat import notes
 
-    cfg = common.settings(notes_dir=notes_dir, state_dir=state_dir)
+    cfg = settings(notes_dir=notes_dir, state_dir=state_dir)
     until = None
     if duration is not None:
-        until = common.now(cfg).add(seconds=parse_duration(duration)).format("YYYY-MM-DD HH:mm")
+        until = (
+            clock.pendulum_now(cfg.timezone)
+            .add(seconds=parse_duration(duration))
+            .format("YYYY-MM-DD HH:mm")
+        )
     result = notes.change(cfg, common.parse_date(date, cfg), name, "paused", until=until)
-    typer.echo(result.message + (f" until {until}" if until else ""))
+    echo(result.message + (f" until {until}" if until else ""))
 
 
 @app.command("resume")
@@ -145,9 +162,9 @@ def resume_command(
     """Clear a pause, an auth block or a give-up: the next check watches and restarts again."""
     from heartbeat import notes
 
-    cfg = common.settings(notes_dir=notes_dir, state_dir=state_dir)
-    result = notes.resume(cfg, common.parse_date(date, cfg), common.now(cfg), name)
-    typer.echo(result.message)
+    cfg = settings(notes_dir=notes_dir, state_dir=state_dir)
+    result = notes.resume(cfg, common.parse_date(date, cfg), clock.pendulum_now(cfg.timezone), name)
+    echo(result.message)
 
 
 @app.command("adopt")
@@ -168,6 +185,10 @@ def adopt_command(
     """Log an agent session that no note lists (a check reports it as unlogged)."""
     from heartbeat.notes import adopt
 
-    cfg = common.settings(notes_dir=notes_dir)
+    cfg = settings(notes_dir=notes_dir)
     where = pathlib.Path(os.path.expanduser(socket)) if socket else None
-    typer.echo(adopt(cfg, common.parse_date(date, cfg), common.now(cfg), name, where).message)
+    echo(
+        adopt(
+            cfg, common.parse_date(date, cfg), clock.pendulum_now(cfg.timezone), name, where
+        ).message
+    )

@@ -37,11 +37,11 @@ def report_command(
 
     Exits 1 when a session needs you.
     """
-    from heartbeat import digest, morning
+    from heartbeat import clock, digest, morning
     from heartbeat.errors import ExitCode
 
     cfg = common.settings(notes_dir=notes_dir, state_dir=state_dir)
-    now = common.now(cfg)
+    now = clock.pendulum_now(cfg.timezone)
     if write:
         end = morning.parse_when(until, now) if until else now
         day = end.date()
