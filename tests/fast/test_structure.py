@@ -151,3 +151,13 @@ def test_memory_schema_names_are_what_they_name_whatever_loads_first() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["[]", "[]"]
+
+
+def test_the_lazy_loggers_never_import_logging() -> None:
+    """Why ``heartbeat.debuglog`` and ``heartbeat.logfile`` are two modules: the lazy
+    loggers exist so that a quiet check never imports logging, and the debug log is a
+    ``logging.Handler``. Folding them would load logging with every lazy logger (which
+    imports it inside ``LazyLogger.logger``, at its first record)."""
+    lazy = REPO / "heartbeat" / "debuglog.py"
+    assert not {i for i in top_level_imports(lazy) if i.split(".")[0] == "logging"}
+    assert "logging" in top_level_imports(REPO / "heartbeat" / "logfile.py")
