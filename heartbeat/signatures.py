@@ -8,20 +8,10 @@ import re
 import typing as t
 
 from heartbeat.errors import ConfigError
+from heartbeat.words import Kind
 
-KINDS = (
-    "auth",  # the agent's credentials failed: blocked until the user logs in
-    "rate_limit",  # a usage or rate limit: held until the reset
-    "config",  # the agent rejected its own command line or setup: misconfigured
-    "transient",  # server trouble (5xx, overloaded): an ordinary failure
-    "retry",  # the agent says it is retrying: not a failure
-    "finish",  # the completion hook's EXITED line
-    "task_failed",  # a Ralph loop's task failed, with its reason
-    "resume_failed",  # the agent could not resume the conversation it was asked to
-    "summary_completed",
-    "summary_failed",
-    "prompt",  # a question waiting for a person
-)
+#: The kinds a signature may have (``words.Kind``: what each means).
+KINDS = tuple(Kind)
 ANSI_RE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07|\r")
 
 #: Secrets and their markers: (pattern, replacement), compiled at the first redaction.
