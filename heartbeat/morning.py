@@ -6,7 +6,7 @@ session's folder (``heartbeat.verify``), and the agents' own records
 (``heartbeat.records``: tokens and limit windows; else the ``tokens used``
 line codex printed, journaled by the check). A stretch with no check — the
 machine asleep — is ``unknown``, never guessed. Core only: no typer, no rich
-(``heartbeat.timeline`` draws it, ``heartbeat.digest`` writes it into the note).
+(``heartbeat.cli.report`` draws it, ``heartbeat.digest`` writes it into the note).
 """
 
 from __future__ import annotations
