@@ -33,10 +33,16 @@ _QUOTED_RUN = re.compile(r'[^"\\$`]+')
 
 
 class Token(t.NamedTuple):
-    """A word (quotes removed) or a control/redirection operator."""
+    """A word (quotes removed) or a control/redirection operator.
+
+    *start* and *end* are where a word stands in the command as written (its
+    quotes included): a caller may replace it there and keep every other byte.
+    """
 
     text: str
     operator: bool = False
+    start: int = -1
+    end: int = -1
 
 
 def tokens(command: str) -> list[Token]:
@@ -48,6 +54,7 @@ def tokens(command: str) -> list[Token]:
     out: list[Token] = []
     word: list[str] = []
     in_word = False
+    begun = 0
     index, size = 0, len(command)
     while index < size:
         char = command[index]
@@ -56,14 +63,14 @@ def tokens(command: str) -> list[Token]:
             continue
         if char == "\n":
             if in_word:
-                out.append(Token("".join(word)))
+                out.append(Token("".join(word), False, begun, index))
                 word, in_word = [], False
             out.append(Token("\n", operator=True))  # a newline ends a command
             index += 1
             continue
         if char in _BLANKS:
             if in_word:
-                out.append(Token("".join(word)))
+                out.append(Token("".join(word), False, begun, index))
                 word, in_word = [], False
             index += 1
             continue
@@ -73,7 +80,7 @@ def tokens(command: str) -> list[Token]:
             continue
         if char in ";&|<>()":
             if in_word:
-                out.append(Token("".join(word)))
+                out.append(Token("".join(word), False, begun, index))
                 word, in_word = [], False
             following = index + 1
             while command.startswith(("\\\n", "\\\r\n"), following):
@@ -85,6 +92,8 @@ def tokens(command: str) -> list[Token]:
                 out.append(Token(char, operator=True))
                 index += 1
             continue
+        if not in_word:
+            begun = index
         in_word = True
         if char == "'":
             end = command.find("'", index + 1)
@@ -109,7 +118,7 @@ def tokens(command: str) -> list[Token]:
             word.append(run.group())
             index = run.end()
     if in_word:
-        out.append(Token("".join(word)))
+        out.append(Token("".join(word), False, begun, size))
     return out
 
 
@@ -312,7 +321,7 @@ def parse_tmux_new(command: str) -> TmuxNew | None:
     """
     words = tokens(command)
     for before, inside, after in zip(words, words[1:], words[2:], strict=False):
-        if before == ("<", True) and not inside.operator and after == (">", True):
+        if before[:2] == ("<", True) and not inside.operator and after[:2] == (">", True):
             raise ValueError(
                 f"the tmux command still holds the placeholder <{inside.text}>; "
                 "replace it with the value it stands for"
@@ -389,9 +398,9 @@ def leading_cd(command: str) -> str | None:
         return None
     if (
         len(words) == 3
-        and words[0] == ("cd", False)
+        and words[0][:2] == ("cd", False)
         and not words[1].operator
-        and words[2] == ("&&", True)
+        and words[2][:2] == ("&&", True)
         and words[1].text
     ):
         return words[1].text

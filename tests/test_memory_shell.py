@@ -132,14 +132,16 @@ def test_joining_continuations_never_changes_the_words(text: str) -> None:
     assert trim_newlines(tokens(join_continuations(text))) == trim_newlines(found)
 
 
-def trim_newlines(found: list[Token]) -> list[Token]:
-    """Tokens without the line breaks at either end (a trimmed command has none)."""
-    start, end = 0, len(found)
-    while start < end and found[start] == ("\n", True):
+def trim_newlines(found: list[Token]) -> list[tuple[str, bool]]:
+    """Tokens (as words, not where they stand) without the line breaks at either end
+    (a trimmed command has none)."""
+    words = [(token.text, token.operator) for token in found]
+    start, end = 0, len(words)
+    while start < end and words[start] == ("\n", True):
         start += 1
-    while end > start and found[end - 1] == ("\n", True):
+    while end > start and words[end - 1] == ("\n", True):
         end -= 1
-    return found[start:end]
+    return words[start:end]
 
 
 class Joined(t.NamedTuple):

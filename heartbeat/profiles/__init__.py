@@ -17,14 +17,8 @@ import types
 import typing as t
 
 from heartbeat.errors import ConfigError
-from heartbeat.profiles.shell import (
-    ASSIGNMENT,
-    PREFIXES,
-    command_words,
-    resolve_folder,
-    simple_commands,
-)
 from heartbeat.signatures import Signature, clean, compile_signature
+from memory_schema.shell import tokens as shell_tokens
 
 if t.TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -296,6 +290,89 @@ class Profiles(t.NamedTuple):
             return None
         engine = self.engine(profile, command)
         return (engine or profile).account(command, env)
+
+
+# --------------------------------------------------------------- reading a command line
+
+ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
+PREFIXES = frozenset(
+    {"env", "exec", "nohup", "npx", "bunx", "command", "time", "nice", "caffeinate"}
+)
+_VARIABLE = re.compile(r"\$(?:\{(\w+)\}|(\w+))")
+
+
+def resolve_folder(folder: str, env: Mapping[str, str]) -> str | None:
+    """*folder* as one path however it is spelled: quotes, ``~``, ``$VAR``/``${VAR}``, symlinks.
+
+    ``~`` and the variables come from *env* (HOME falling back to the user's); a variable
+    *env* lacks stays as written. A single-quoted folder is taken literally, as the shell
+    does. Returns None for an empty one.
+    """
+    literal = len(folder) >= 2 and folder[0] == folder[-1] == "'"
+    folder = folder.strip("'\"")
+    if not folder:
+        return None
+    if not literal:
+        home = env.get("HOME") or os.path.expanduser("~")
+        if folder == "~" or folder.startswith("~/"):
+            folder = home + folder[1:]
+        else:
+            folder = os.path.expanduser(folder)
+        values = {**env, "HOME": home}
+        folder = _VARIABLE.sub(lambda m: values.get(m.group(1) or m.group(2), m.group()), folder)
+    return os.path.realpath(os.path.normpath(folder))
+
+
+def command_words(command: str) -> list[str]:
+    """The program name of each simple command in a shell command line (quotes respected)."""
+    return list(_command_words(command))
+
+
+@functools.lru_cache(maxsize=1024)
+def _command_words(command: str) -> tuple[str, ...]:
+    # a check asks for each session's command a few times (agent, account, codex log)
+    return tuple(command[start:end].strip("'\"") for start, end in _programs(command))
+
+
+def _programs(command: str) -> list[tuple[int, int]]:
+    """The span of each simple command's program word (assignments and prefixes skipped)."""
+    found = []
+    for words in simple_commands(command):
+        for start, end in words:
+            token = command[start:end].strip("'\"")
+            if ASSIGNMENT.match(token) or token in PREFIXES or token.startswith("-"):
+                continue
+            found.append((start, end))
+            break
+    return found
+
+
+#: The operators that end a simple command (a redirection does not).
+_CONTROL = frozenset({";", "&", "&&", "|", "||", ";;", "(", ")", "\n"})
+
+
+def simple_commands(command: str) -> list[list[tuple[int, int]]]:
+    """*command*'s words as spans, grouped by simple command (cut at ``;``, ``&&``, ``|`` …).
+
+    Read by memory_schema's shell reader, the one that reads every command from a
+    note; a command it cannot read (an open quote) has no simple commands.
+    """
+    return [list(group) for group in _split(command)]
+
+
+@functools.lru_cache(maxsize=1024)
+def _split(command: str) -> tuple[tuple[tuple[int, int], ...], ...]:
+    try:
+        found = shell_tokens(command)
+    except ValueError:
+        return ()
+    groups: list[list[tuple[int, int]]] = [[]]
+    for token in found:
+        if not token.operator:
+            groups[-1].append((token.start, token.end))
+        elif token.text in _CONTROL:
+            groups.append([])
+    return tuple(tuple(g) for g in groups if g)
 
 
 def load(
