@@ -99,7 +99,7 @@ def lines(report: Report, newline: str = "\n") -> list[str]:
 
 def summary(facts: SessionFacts) -> str:
     """One session in a line: outcome, work, restarts, time, tokens."""
-    from heartbeat.timefmt import format_duration
+    from heartbeat.words import format_duration
 
     parts = [facts.outcome.replace("_", " ")]
     parts.append(_count(facts.commits, "commit"))

@@ -32,7 +32,7 @@ from tests import helpers
 TYPER_PATH = (
     "import sys\n"
     "from heartbeat.cli import setup_logging\n"
-    "from heartbeat.cli.commands import app\n"
+    "from heartbeat.cli.misc import app\n"
     "setup_logging()\n"
     "app(prog_name='heartbeat')\n"
 )

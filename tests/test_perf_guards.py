@@ -496,7 +496,7 @@ QUIET_FORBIDDEN = (
     "logging.handlers",
     "urllib.request",
     "heartbeat.notify",
-    "heartbeat.cli.commands",
+    "heartbeat.cli.misc",
     "heartbeat.verify",
     "libtmux",
     # paid only by a check that writes a note or notifies

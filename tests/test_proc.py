@@ -11,7 +11,7 @@ import typing as t
 import pytest
 
 from heartbeat import proc
-from heartbeat.timefmt import format_duration
+from heartbeat.words import format_duration
 
 #: Generous: a run that is killed at 1 s must come back long before this.
 HANG_GUARD = 30

@@ -23,8 +23,7 @@ import zlib
 
 from heartbeat.check import rules
 from heartbeat.check.rules import POLICIES, Case, credentials_changed, diagnose, signals
-from heartbeat.timefmt import format_duration
-from heartbeat.words import Action, Block, Diagnosis, Kind, PaneState, Status
+from heartbeat.words import Action, Block, Diagnosis, Kind, PaneState, Status, format_duration
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable, Sequence

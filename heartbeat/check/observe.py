@@ -34,9 +34,8 @@ from heartbeat.session import (
 )
 from heartbeat.signatures import Match, may_match, parse_reset, scan
 from heartbeat.state import LogEvent, State, load_state
-from heartbeat.timefmt import format_duration
 from heartbeat.tmux import SHELLS, Probe, Tmux, busy
-from heartbeat.words import Kind, PaneState
+from heartbeat.words import Kind, PaneState, format_duration
 
 if t.TYPE_CHECKING:
     import datetime

@@ -2,7 +2,7 @@
 
 ``main`` runs `heartbeat check` (what cron runs every minute) without building
 the typer application (``heartbeat.cli.check.fast_main``); every other command
-line, ``--help`` included, goes to typer (``heartbeat.cli.commands.app``).
+line, ``--help`` included, goes to typer (``heartbeat.cli.misc.app``).
 
 What every command shares without typer lives here: the options they share
 (``OPTIONS``), settings, logging, output (``echo``, ``emit``, each result's one
@@ -90,7 +90,7 @@ def _check() -> int | None:
 
 
 def _typer() -> None:
-    from heartbeat.cli.commands import app
+    from heartbeat.cli.misc import app
 
     setup_logging()
     app()
@@ -99,7 +99,7 @@ def _typer() -> None:
 def __getattr__(name: str) -> typer.Typer:
     """``heartbeat.cli.app``: the typer application, built when first asked for."""
     if name == "app":
-        from heartbeat.cli.commands import app
+        from heartbeat.cli.misc import app
 
         return app
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

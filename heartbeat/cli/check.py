@@ -174,7 +174,7 @@ def command() -> Callable[..., None]:
 
 
 def _duration(seconds: float | None) -> str:
-    from heartbeat.timefmt import format_duration
+    from heartbeat.words import format_duration
 
     return format_duration(seconds, compact=True)
 

@@ -148,7 +148,7 @@ def _now() -> datetime.datetime:
 
 
 def _ago(value: str | None, now: datetime.datetime) -> str:
-    from heartbeat.timefmt import format_duration
+    from heartbeat.words import format_duration
 
     if not value:
         return "never"

@@ -7,7 +7,19 @@ import typing as t
 import typer
 
 from heartbeat import clock
-from heartbeat.cli import common, echo, emit, emit_json, renders, settings
+from heartbeat.cli import (
+    check,
+    common,
+    echo,
+    emit,
+    emit_json,
+    fleet,
+    notes,
+    renders,
+    report,
+    schedule,
+    settings,
+)
 
 if t.TYPE_CHECKING:
     from heartbeat.demo import DemoResult
@@ -239,3 +251,27 @@ def _json_value(value: object) -> object:
     if isinstance(value, pathlib.Path):
         return str(value)
     return value
+
+
+# --------------------------------------------------------------------------- the application
+
+app = typer.Typer(
+    rich_markup_mode=common.MARKUP,
+    name="heartbeat",
+    help="Keeps long-running AI coding agents in tmux alive and honest, from cron.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("check")(check.command())
+app.command("status")(status_command)
+app.command("verify")(verify_command)
+app.command("report")(report.report_command)
+app.add_typer(notes.app, name="notes")
+app.add_typer(schedule.cron_app, name="cron")
+app.add_typer(schedule.app, name="schedule")
+app.add_typer(fleet.app, name="fleet")
+app.command("launch")(launch_command)
+app.command("doctor")(doctor_command)
+app.command("demo")(demo_command)
+app.add_typer(config_app, name="config")

@@ -16,7 +16,7 @@ import typer
 from heartbeat import cli
 from heartbeat.cli import common
 from heartbeat.morning import slots
-from heartbeat.timefmt import format_duration
+from heartbeat.words import format_duration
 
 if t.TYPE_CHECKING:
     from rich.console import Console

@@ -2,7 +2,7 @@
 
 Read-only: it never starts a tmux server, never writes the crontab, a note or
 the state. The checks are a table (``CHECKS``) of small functions over one
-``Context`` (``heartbeat.doctor.checks``; the fleet's in ``heartbeat.doctor.fleet``);
+``Context`` (``heartbeat.doctor.checks``);
 each returns findings (``heartbeat.doctor.model``), and any ``fail`` makes the exit
 status 1.
 What a scheduled check would see is judged with its scheduler's PATH (from the
@@ -18,7 +18,7 @@ import pathlib
 import sys
 import typing as t
 
-from heartbeat.doctor import checks, fleet
+from heartbeat.doctor import checks
 from heartbeat.doctor.model import Context, DoctorResult, Finding, Level, with_prefix
 from heartbeat.errors import ConfigError
 from heartbeat.schedule.cron import CronEntry, find_entry, parse_entry
@@ -63,7 +63,7 @@ CHECKS: tuple[Callable[[Context], list[Finding]], ...] = (
     checks.check_cron,
     checks.check_scheduler,
     checks.check_last_check,
-    fleet.check_fleet,
+    checks.check_fleet,
 )
 
 

@@ -17,7 +17,7 @@ import typing as t
 from heartbeat.errors import HeartbeatError
 from heartbeat.schedule import LOOK_ORDER, SCHEDULERS, scheduler
 from heartbeat.schedule.job import describe_schedule, local, local_zone, next_runs
-from heartbeat.timefmt import format_duration
+from heartbeat.words import format_duration
 
 if t.TYPE_CHECKING:
     import pendulum

@@ -28,7 +28,6 @@ PURE_IMPORTS = {
     "zlib",
     "heartbeat.check",
     "heartbeat.check.rules",
-    "heartbeat.timefmt",
     "heartbeat.words",
 }
 
