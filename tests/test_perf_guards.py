@@ -501,7 +501,7 @@ QUIET_FORBIDDEN = (
     "libtmux",
     # paid only by a check that writes a note or notifies
     "tempfile",
-    "heartbeat.outbox",
+    "heartbeat.launch",
 )
 
 
@@ -559,6 +559,19 @@ def test_a_quiet_check_imports_no_cli_framework_date_library_or_notifier(
     top = {m.split(".")[0] for m in modules}
     forbidden = (*QUIET_FORBIDDEN, *quiet.also)
     assert sorted(m for m in forbidden if m in modules or m in top) == []
+
+
+def test_the_quiet_path_is_the_list_written_in_the_code(
+    agents: pathlib.Path, notes_dir: pathlib.Path
+) -> None:
+    """``heartbeat.QUIET_PATH`` is what a quiet check imports of ours, no more and no less:
+    a module that joins the path must be added (and follow its idioms), one that
+    leaves it must be taken out."""
+    import heartbeat
+
+    modules, _ = quiet_check_imports(agents, notes_dir, ["check", "--quiet"])
+    ours = {m for m in modules if m.split(".")[0] in {"heartbeat", "memory_schema"}}
+    assert ours == heartbeat.QUIET_PATH - {"heartbeat.ping"}
 
 
 def test_a_quiet_check_does_not_parse_an_unchanged_note(

@@ -60,14 +60,17 @@ def script() -> None:
 
 
 def leave(code: int) -> t.NoReturn:
-    """Exit with *code* now: the atexit handlers run and the output is flushed first.
+    """Exit with *code* now: logging is shut down and the output flushed first.
 
     What is skipped is only the interpreter's teardown (modules, collection).
-    A flush that fails (a closed pipe) leaves the ordinary way, which reports it.
+    A check registers no exit handler of its own; the one a library it may load
+    registers — logging's, which flushes the debug log — is called by its public
+    name. A flush that fails (a closed pipe) leaves the ordinary way, which
+    reports it.
     """
-    import atexit
-
-    atexit._run_exitfuncs()
+    logging = sys.modules.get("logging")
+    if logging is not None:
+        logging.shutdown()
     try:
         sys.stdout.flush()
         sys.stderr.flush()

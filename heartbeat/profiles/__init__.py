@@ -169,16 +169,21 @@ def shipped_data(cache_dir: pathlib.Path | None = None) -> dict[str, dict[str, t
     """The shipped TOML files as data, by stem: read from *cache_dir*'s copy while unchanged.
 
     A check runs every minute and the files change only with heartbeat itself:
-    their JSON copy (keyed on each file's size and mtime) saves it the TOML
-    parser's import and parse. A copy that cannot be read or written is ignored.
+    their JSON copy saves it the TOML parser's import and parse. The copy is
+    keyed on the package's version and each file's content (its CRC-32: a few
+    kilobytes read), never on mtimes alone — package managers that normalise
+    them (Nix) would otherwise keep serving an old release's signatures. A copy
+    that cannot be read or written is ignored.
     """
     import json
+    import zlib
+
+    from heartbeat import __version__
 
     # beside this module (the package is installed as files; importlib.resources costs more)
     here = pathlib.Path(__file__).parent
-    files = {stem: here / f"{stem}.toml" for stem in (*SHIPPED, "common")}
-    stats = {stem: path.stat() for stem, path in files.items()}
-    key = [[stem, info.st_size, info.st_mtime_ns] for stem, info in stats.items()]
+    texts = {stem: (here / f"{stem}.toml").read_bytes() for stem in (*SHIPPED, "common")}
+    key = [__version__, [[stem, len(b), zlib.crc32(b)] for stem, b in texts.items()]]
     cache = cache_dir / CACHE_FILE if cache_dir is not None else None
     if cache is not None:
         try:
@@ -189,7 +194,7 @@ def shipped_data(cache_dir: pathlib.Path | None = None) -> dict[str, dict[str, t
             pass
     import tomllib
 
-    data = {stem: tomllib.loads(path.read_text("utf-8")) for stem, path in files.items()}
+    data = {stem: tomllib.loads(text.decode("utf-8")) for stem, text in texts.items()}
     if cache is not None:
         from memory_schema import atomic_write
 

@@ -48,3 +48,21 @@ def test_profiles_loaded_through_the_copy_match_everywhere_alike(tmp_path: pathl
     again = profiles.load(cache_dir=tmp_path)
     assert plain.agents == kept.agents == again.agents
     assert plain.signatures(None) == kept.signatures(None) == again.signatures(None)
+
+
+def test_a_copy_from_another_release_with_the_same_mtimes_is_not_used(
+    tmp_path: pathlib.Path,
+) -> None:
+    """Package managers that normalise mtimes (Nix) must not keep an old release's data:
+    the key is the version and the files' content, so a copy kept for another version,
+    or for files whose content differs at the same size, is read again."""
+    read(tmp_path)
+    path = tmp_path / profiles.CACHE_FILE
+    kept = json.loads(path.read_text())
+    kept["data"]["codex"]["login_hint"] = "from an older release"
+    older = dict(kept, key=["0.0.1", kept["key"][1]])
+    path.write_text(json.dumps(older))
+    assert read(tmp_path)["codex"]["login_hint"] != "from an older release"
+    changed = [[stem, size, crc ^ 1] for stem, size, crc in kept["key"][1]]
+    path.write_text(json.dumps(dict(kept, key=[kept["key"][0], changed])))
+    assert read(tmp_path)["codex"]["login_hint"] != "from an older release"
