@@ -27,6 +27,7 @@ class Expected(t.NamedTuple):
 EXPECTED = {
     "claude/credit": Expected("rate_limited", "backoff"),
     "claude/no-login": Expected("auth_expired", "reported"),
+    "claude/root-bypass": Expected("misconfigured", "reported"),
     "claude/oauth-expired": Expected("auth_expired", "reported"),
     "claude/overloaded": Expected("failed", "restarted"),
     "claude/rate-limit": Expected("rate_limited", "backoff"),

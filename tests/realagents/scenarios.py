@@ -26,6 +26,9 @@ class Scenario(t.NamedTuple):
     stream_retries: int = 5  # codex stream_max_retries (its default)
     files: dict[str, str] = {}  # noqa: RUF012 (a NamedTuple default, never mutated)
     about: str = ""
+    #: What the agent prints depends on running as root (CI and the bed run as root);
+    #: as any other user the scenario is skipped.
+    root: bool = False
 
     @property
     def id(self) -> str:
@@ -179,6 +182,14 @@ SCENARIOS += [
         f"claude -p {TASK} --allowedTools Bash",
         "commit",
         about="runs Bash: edits README.md, commits, says so, exit 0",
+    ),
+    Scenario(
+        "claude",
+        "root-bypass",
+        f"claude -p {TASK} --dangerously-skip-permissions",
+        "ok",
+        about="run as root (as the test bed is): Claude Code refuses the flag, exit 1",
+        root=True,
     ),
     Scenario(
         "claude",

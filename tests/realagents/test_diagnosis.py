@@ -6,10 +6,13 @@ logs it in today's note, and runs `heartbeat check --json` in-process.
 
 from __future__ import annotations
 
+import os
 import time
 import typing as t
 
 import pytest
+
+from tests.realagents import scenarios
 
 if t.TYPE_CHECKING:
     import collections.abc
@@ -58,6 +61,12 @@ CASES = [
     Case("gemini/quota", "rate_limited", "backoff", "exhausted your daily quota"),
     Case("gemini/rate-limit", "rate_limited", "backoff", "Resource has been exhausted"),
     Case("gemini/no-auth", "misconfigured", "reported", "EXITED: 41"),
+    Case(
+        "claude/root-bypass",
+        "misconfigured",
+        "reported",
+        "--dangerously-skip-permissions cannot be used with root",
+    ),
     Case("gemini/untrusted", "misconfigured", "reported", "not running in a trusted directory"),
 ]
 
@@ -70,6 +79,8 @@ def _id(case: t.Any) -> str:
 def test_diagnosis_from_the_real_agent(
     case: Case, real_agent: collections.abc.Callable[[str], Agent], notes_dir: pathlib.Path
 ) -> None:
+    if scenarios.by_id(case.scenario).root and os.geteuid() != 0:
+        pytest.skip("Claude Code refuses --dangerously-skip-permissions only to root")
     agent = real_agent(case.scenario)
     agent.log(notes_dir)
     agent.start()
