@@ -37,10 +37,12 @@ import stat
 import sys
 import time
 import typing as t
+import zoneinfo
 
 from heartbeat import proc
 from heartbeat.config import LOCAL_HOST, FleetHost, FleetSettings
 from heartbeat.errors import ExitCode, UsageError
+from heartbeat.schedule.job import heartbeat_command
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -498,8 +500,6 @@ def ask_host(
 
 def ask_local(words: Sequence[str], *, required: str, timeout: float) -> HostAnswer:
     """This machine's own ``heartbeat WORDS`` (this installation, this environment)."""
-    from heartbeat.schedule.job import heartbeat_command
-
     started = time.monotonic()
     result = proc.run([*heartbeat_command(), *words], timeout=timeout)
     seconds = time.monotonic() - started
@@ -553,8 +553,6 @@ def ask_all(
 def _now_iso(settings: Settings) -> str:
     zone = None
     if settings.timezone:
-        import zoneinfo
-
         zone = zoneinfo.ZoneInfo(settings.timezone)
     return datetime.datetime.now(zone).astimezone(zone).isoformat(timespec="seconds")
 
@@ -719,8 +717,6 @@ def key_line(key_file: pathlib.Path, heartbeat: str | None = None) -> KeyLine:
             "you@host`); pass the .pub file with --key"
         )
     if heartbeat is None:
-        from heartbeat.schedule.job import heartbeat_command
-
         heartbeat = shlex.join(heartbeat_command())
     if '"' in heartbeat or "\\" in heartbeat or not heartbeat.strip():
         raise UsageError(f"--heartbeat {heartbeat!r}: a path without quotes or backslashes")

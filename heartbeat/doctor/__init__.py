@@ -18,6 +18,7 @@ import pathlib
 import sys
 import typing as t
 
+from heartbeat.config import config_path, load_settings
 from heartbeat.doctor import checks
 from heartbeat.doctor.model import Context, DoctorResult, Finding, Level, with_prefix
 from heartbeat.errors import ConfigError
@@ -77,8 +78,6 @@ def load(
     goes on with the environment and defaults. Raises ConfigError only when a
     flag or environment variable itself is bad.
     """
-    from heartbeat.config import config_path, load_settings
-
     env = dict(os.environ if env is None else env)
     path = config_path(env)
     try:

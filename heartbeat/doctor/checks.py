@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import json
 import os
 import pathlib
 import plistlib
@@ -24,6 +25,7 @@ import sys
 import typing as t
 
 import memory_schema as ms
+from heartbeat import notes, profiles, scope
 from heartbeat.doctor.model import (
     Context,
     Finding,
@@ -35,8 +37,14 @@ from heartbeat.doctor.model import (
     source,
     with_prefix,
 )
-from heartbeat.errors import ConfigError, HeartbeatError
+from heartbeat.errors import ConfigError, HeartbeatError, TmuxError
+from heartbeat.fleet import fleet_status
+from heartbeat.installed import installed
+from heartbeat.notify import MAX_ATTEMPTS, channels, waiting
+from heartbeat.schedule import cron, launchd, openclaw, systemd, watch
 from heartbeat.schedule.job import describe_schedule
+from heartbeat.state import load_state, state_path
+from heartbeat.tmux import Tmux
 from heartbeat.words import format_duration
 
 if t.TYPE_CHECKING:
@@ -153,8 +161,6 @@ def check_today_note(ctx: Context) -> list[Finding]:
 
 
 def check_state(ctx: Context) -> list[Finding]:
-    from heartbeat.state import load_state, state_path
-
     folder = ctx.settings.state_dir
     if not folder.exists():
         return [
@@ -184,8 +190,6 @@ def check_state(ctx: Context) -> list[Finding]:
                 f"chmod u+rw {quoted(path)}",
             )
         ]
-    import json
-
     try:
         json.loads(raw)
     except ValueError as error:
@@ -226,12 +230,12 @@ def check_privacy(ctx: Context) -> list[Finding]:
     if ctx.platform != "darwin" or not ctx.settings.notes_dir.is_dir():
         return []
     try:
-        notes = ms.collect(ctx.settings.notes_dir, ctx.now.date(), ctx.settings.days)
+        collection = ms.collect(ctx.settings.notes_dir, ctx.now.date(), ctx.settings.days)
     except (ms.NoteError, OSError):
         return []
     findings = []
     who = _needs_access(ctx)
-    for entry in notes.entries:
+    for entry in collection.entries:
         if not entry.active or not entry.dir:
             continue
         where = protected(entry.dir, ctx.home)
@@ -287,9 +291,6 @@ def check_tmux(ctx: Context) -> list[Finding]:
 
 
 def check_socket(ctx: Context) -> list[Finding]:
-    from heartbeat.errors import TmuxError
-    from heartbeat.tmux import Tmux
-
     socket = ctx.settings.socket
     where = f"{socket} ({source(ctx, 'socket')})"
     findings: list[Finding] = []
@@ -391,10 +392,6 @@ def check_server_unit(ctx: Context) -> list[Finding]:
     started, dies with that unit, and every agent in it. Nothing is said when
     no server answers (``check_socket`` says why) or its cgroup cannot be read.
     """
-    from heartbeat import scope
-    from heartbeat.errors import TmuxError
-    from heartbeat.tmux import Tmux
-
     socket = ctx.settings.socket
     binary = ctx.which("tmux")
     if not binary or not os.path.lexists(socket):
@@ -534,8 +531,6 @@ def check_ralphy(ctx: Context) -> list[Finding]:
 
 
 def check_notify(ctx: Context) -> list[Finding]:
-    from heartbeat.notify import MAX_ATTEMPTS, channels, waiting
-
     notify = ctx.settings.notify
     origin = source(ctx, "notify")
     findings = []
@@ -607,9 +602,6 @@ def check_git(ctx: Context) -> list[Finding]:
 
 def check_agents(ctx: Context) -> list[Finding]:
     """Each known agent's installed version against the release the test bed runs."""
-    from heartbeat import profiles
-    from heartbeat.installed import installed
-
     findings = []
     for profile in profiles.load(ctx.settings.profiles, ctx.settings.signatures).agents:
         agent = installed(profile, ctx.path, ctx.settings.state_dir, write=False)
@@ -646,9 +638,6 @@ def check_agents(ctx: Context) -> list[Finding]:
 
 def check_rejected_flags(ctx: Context) -> list[Finding]:
     """Logged commands that use a flag the installed agent rejects: each fails at once."""
-    from heartbeat import notes
-    from heartbeat.errors import HeartbeatError
-
     day = datetime.date(ctx.now.year, ctx.now.month, ctx.now.day)
     try:
         listed = notes.list_entries(ctx.settings, day)
@@ -682,12 +671,10 @@ INSTALL_HINT = (
 
 def crontab_text(ctx: Context) -> str | None:
     """The crontab's text (read once), or None with ``ctx.table_error`` set."""
-    from heartbeat.schedule.cron import read_table
-
     if ctx.table is not None or ctx.table_error is not None:
         return ctx.table
     try:
-        ctx.table = read_table().text
+        ctx.table = cron.read_table().text
     except ConfigError as error:
         ctx.table_error = str(error)
     return ctx.table
@@ -695,18 +682,14 @@ def crontab_text(ctx: Context) -> str | None:
 
 def schedulers(ctx: Context) -> list[Installed]:
     """Every scheduler that runs the heartbeat (read once; unreadable ones left out)."""
-    from heartbeat.schedule.watch import installed
-
     if ctx.schedulers is None:
         text = crontab_text(ctx)
-        found, _ = installed(ctx.settings, table=text if text is not None else "")
+        found, _ = watch.installed(ctx.settings, table=text if text is not None else "")
         ctx.schedulers = found
     return ctx.schedulers
 
 
 def check_cron(ctx: Context) -> list[Finding]:
-    from heartbeat.schedule.cron import find_entry
-
     text = crontab_text(ctx)
     if text is None:
         return [
@@ -719,7 +702,7 @@ def check_cron(ctx: Context) -> list[Finding]:
             )
         ]
     try:
-        entry = find_entry(text)
+        entry = cron.find_entry(text)
     except ConfigError as error:
         return [Finding("crontab", Level.FAIL, str(error), "see `crontab -l`")]
     if entry is None:
@@ -843,8 +826,6 @@ def check_scheduler(ctx: Context) -> list[Finding]:
 
 
 def _scheduler(ctx: Context, one: Installed) -> list[Finding]:
-    from heartbeat.schedule import cron, launchd, openclaw, systemd
-
     runs = f"{one.via} runs the heartbeat {describe_schedule(one.schedule)} ({one.where})"
     again = f"`heartbeat schedule install --via {one.via}`"
     if one.via == "cron":
@@ -894,28 +875,25 @@ def _scheduler(ctx: Context, one: Installed) -> list[Finding]:
 
 def check_last_check(ctx: Context) -> list[Finding]:
     """The heartbeat watching itself: the last check against its scheduler's schedule."""
-    from heartbeat.schedule.watch import WatchStatus, self_watch
-    from heartbeat.state import load_state
-
     text = crontab_text(ctx)
-    watch = self_watch(ctx.settings, ctx.now, table=text if text is not None else "")
-    if watch.status is WatchStatus.OK:
-        return [Finding("last_check", Level.OK, watch.message)]
-    if watch.status is WatchStatus.LATE:
-        if watch.via == "cron":
+    kept = watch.self_watch(ctx.settings, ctx.now, table=text if text is not None else "")
+    if kept.status is watch.WatchStatus.OK:
+        return [Finding("last_check", Level.OK, kept.message)]
+    if kept.status is watch.WatchStatus.LATE:
+        if kept.via == "cron":
             fix = (
                 "see that cron runs (`pgrep -x cron` / `systemctl status cron`) and "
                 f"read {ctx.settings.state_dir / 'cron.log'}"
             )
         else:
-            fix = f"see `heartbeat schedule show --via {watch.via}` and its log in the state folder"
-        return [Finding("last_check", Level.FAIL, watch.message, fix)]
-    if watch.status is WatchStatus.NEVER:
+            fix = f"see `heartbeat schedule show --via {kept.via}` and its log in the state folder"
+        return [Finding("last_check", Level.FAIL, kept.message, fix)]
+    if kept.status is watch.WatchStatus.NEVER:
         return [
             Finding(
                 "last_check",
                 Level.WARN,
-                watch.message,
+                kept.message,
                 "wait for the next scheduled run, or run `heartbeat check` once now",
             )
         ]
@@ -954,8 +932,6 @@ def check_fleet(ctx: Context) -> list[Finding]:
                 "install OpenSSH's client (apt-get install openssh-client)",
             )
         ]
-    from heartbeat.fleet import fleet_status
-
     alone = dataclasses.replace(ctx.settings, fleet=dataclasses.replace(fleet, local=False))
     result, warnings = fleet_status(alone)
     findings = [Finding("fleet", Level.WARN, warning) for warning in warnings]
