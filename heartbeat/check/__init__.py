@@ -187,7 +187,7 @@ def _journal(
     result, state = seen.result, seen.state
     before = {o.name: state.sessions.get(o.name) for o in outcomes}
     for outcome in outcomes:
-        state.sessions[outcome.name] = journal.remembered(outcome)
+        state.sessions[outcome.name] = outcome.memory
     noted = {o.name for o, event in told if o is not None and event}
     changed = history.session_events(outcomes, before, list(state.sessions.items()), now, noted)
     for change in changed:

@@ -50,6 +50,11 @@ class Outcome(t.NamedTuple):
     def name(self) -> str:
         return self.decision.name
 
+    @property
+    def before(self) -> SessionState:
+        """The state as the check found it (what is news is read against it)."""
+        return self.decision.previous or self.decision.memory
+
 
 def unacted(obs: Observation, decision: Decision, note: str = "") -> Outcome:
     """The outcome of a decision nothing was done about (read-only runs, --no-restart)."""
@@ -185,8 +190,10 @@ def restart(
         return reported(obs, decision, f"restart failed: {error}")
     if result.returncode != 0:
         return reported(obs, decision, f"restart failed: {result.stderr.strip()[:200]}")
-    memory = restarted(decision.memory, decision, now)
-    memory.launched = launch_stamp(launch.shell_command)
+    assert decision.restarted_memory is not None  # decide settles it for every restart
+    memory = dataclasses.replace(
+        decision.restarted_memory, launched=launch_stamp(launch.shell_command)
+    )
     return Outcome(obs, decision, Action.RESTARTED, decision.detail, memory, restarted=True)
 
 
@@ -210,7 +217,14 @@ def verify(outcome: Outcome) -> Outcome:
         obs = outcome.obs
         where = folder(obs.entry, obs.cwd or outcome.memory.last_dir)
         verification = run_verify(where, shell_command(obs.entry), obs.started_at)
-    return outcome._replace(verification=verification, detail=verification.summary())
+    detail = verification.summary()
+    memory = outcome.memory
+    if outcome.decision.diagnosis == Diagnosis.COMPLETED:
+        # verified once per incarnation: the next check does not run git again
+        memory = dataclasses.replace(
+            memory, verified=outcome.obs.incarnation or "gone", detail=detail
+        )
+    return outcome._replace(verification=verification, detail=detail, memory=memory)
 
 
 def notify(settings: Settings, message: str | None, now: float) -> Delivery | None:
@@ -225,19 +239,3 @@ def notify(settings: Settings, message: str | None, now: float) -> Delivery | No
     from heartbeat.notify import deliver
 
     return deliver(settings, message, settings.state_dir, now)
-
-
-def restarted(memory: SessionState, decision: Decision, ts: float) -> SessionState:
-    """The remembered state after a restart that tmux accepted."""
-    diagnosis = decision.diagnosis
-    changes: dict[str, t.Any] = {
-        "restarts": [*memory.restarts, ts],
-        "restarted_at": ts,
-        "incarnation": None,
-        "resumed_session": decision.resume,
-    }
-    if diagnosis == Diagnosis.FAILED:
-        changes["failures"] = memory.failures + 1
-    if diagnosis == Diagnosis.RATE_LIMITED:
-        changes.update(hold_until=None, hold_reason=None)
-    return dataclasses.replace(memory, **changes)

@@ -58,6 +58,10 @@ class Decision(t.NamedTuple):
     renamed: str | None = None
     #: The canonical entry's status word, unless a restart is made (then ``restarted``).
     status: Status | None = None
+    #: The state remembered for the next check if the restart is made (``memory``: if not).
+    restarted_memory: SessionState | None = None
+    #: The state as this check found it (what is news is read against it).
+    previous: SessionState | None = None
 
 
 class Tally:
@@ -415,8 +419,44 @@ def decide(
             extra = "tmux server down: one incident"
             detail = f"{decision.detail}; {extra}" if decision.detail else extra
             decision = decision._replace(detail=detail)
-        decisions.append(decision)
+        decisions.append(_settled(decision, case, now.timestamp()))
     return decisions
+
+
+def _settled(decision: Decision, case: Case, ts: float) -> Decision:
+    """The state the next check remembers: with the restart made, and without it.
+
+    What was notified (the state, not the tick), the diagnosis and the incarnation
+    it was made on; after a restart, the budget's history and a fresh incarnation.
+    act picks one (and adds what only acting knows: the command started, a
+    verification); nothing after decide works it out again.
+    """
+    memory, diagnosis = decision.memory, decision.diagnosis
+    notified = memory.notified
+    if decision.action == Action.GAVE_UP:
+        notified = str(Action.GAVE_UP)
+    elif diagnosis != D.PAUSED and memory.notified != Action.GAVE_UP:
+        notified = str(diagnosis)
+    kept = dataclasses.replace(
+        memory, notified=notified, diagnosis=str(diagnosis), incarnation=case.obs.incarnation
+    )
+    after = None
+    if decision.restart:
+        changes: dict[str, t.Any] = {
+            "notified": notified,
+            "diagnosis": None,
+            "verified": None,
+            "restarts": [*memory.restarts, ts],
+            "restarted_at": ts,
+            "incarnation": None,
+            "resumed_session": decision.resume,
+        }
+        if diagnosis == D.FAILED:
+            changes["failures"] = memory.failures + 1
+        if diagnosis == D.RATE_LIMITED:
+            changes.update(hold_until=None, hold_reason=None)
+        after = dataclasses.replace(memory, **changes)
+    return decision._replace(memory=kept, restarted_memory=after, previous=case.memory)
 
 
 def _none(

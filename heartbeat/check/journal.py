@@ -6,7 +6,6 @@ session enters a bad state, one when it recovers or finishes.
 
 from __future__ import annotations
 
-import dataclasses
 import typing as t
 
 import memory_schema as ms
@@ -19,7 +18,6 @@ if t.TYPE_CHECKING:
 
     from heartbeat.check.act import Outcome
     from heartbeat.config import Settings
-    from heartbeat.state import SessionState
     from heartbeat.tmux import Pane
 
 log = LazyLogger(__name__)
@@ -28,7 +26,7 @@ D = Diagnosis
 
 def event_text(outcome: Outcome, clock: str) -> str | None:
     """The note's log line for a change of state, or None when nothing changed."""
-    memory, diagnosis, action = outcome.decision.memory, outcome.decision.diagnosis, outcome.action
+    memory, diagnosis, action = outcome.before, outcome.decision.diagnosis, outcome.action
     name = outcome.name
     if action == Action.RESTARTED and outcome.restarted:
         return f"{clock} {name} {diagnosis} → restarted {outcome.detail}".rstrip()
@@ -68,30 +66,13 @@ def is_news(outcome: Outcome) -> bool:
     restart staggered to a later check of the same incident) is not news, and
     neither is the heartbeat's own restart working: it was announced already.
     """
-    memory, diagnosis = outcome.decision.memory, outcome.decision.diagnosis
+    memory, diagnosis = outcome.before, outcome.decision.diagnosis
     if outcome.decision.renamed:
         return True
     restarted_last_check = memory.diagnosis is None and memory.restarted_at is not None
     if diagnosis == D.HEALTHY:
         return memory.notified not in (None, "healthy") and not restarted_last_check
     return diagnosis != memory.notified or restarted_last_check
-
-
-def remembered(outcome: Outcome) -> SessionState:
-    """The state kept for the next check: what was notified, seen and verified."""
-    memory, diagnosis = outcome.memory, outcome.decision.diagnosis
-    changes: dict[str, t.Any] = {}
-    if outcome.action == Action.GAVE_UP:
-        changes["notified"] = str(Action.GAVE_UP)
-    elif diagnosis != D.PAUSED and memory.notified != Action.GAVE_UP:
-        changes["notified"] = str(diagnosis)
-    if outcome.restarted:
-        changes.update(diagnosis=None, verified=None)
-    else:
-        changes.update(diagnosis=str(diagnosis), incarnation=outcome.obs.incarnation)
-    if diagnosis == D.COMPLETED and outcome.verification is not None:
-        changes.update(verified=outcome.obs.incarnation or "gone", detail=outcome.detail)
-    return dataclasses.replace(memory, **changes)
 
 
 def status_word(outcome: Outcome) -> Status | None:
