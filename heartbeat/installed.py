@@ -16,9 +16,11 @@ import os
 import pathlib
 import re
 import shutil
+import tomllib
 import typing as t
 
 from heartbeat import proc
+from memory_schema import atomic_write
 
 if t.TYPE_CHECKING:
     from heartbeat.profiles import Profile
@@ -57,8 +59,6 @@ def _key(version: str) -> tuple[int, ...]:
 @functools.cache
 def pins() -> dict[str, str]:
     """The tested release of each agent, from ``heartbeat/profiles/pins.toml``."""
-    import tomllib
-
     text = importlib.resources.files("heartbeat.profiles").joinpath("pins.toml").read_text()
     agents = tomllib.loads(text).get("agents", {})
     return {name: str(pin["version"]) for name, pin in agents.items() if "version" in pin}
@@ -130,8 +130,6 @@ def _read_cache(cache_dir: pathlib.Path | None) -> dict[str, t.Any]:
 def _write_cache(cache_dir: pathlib.Path | None, data: dict[str, t.Any]) -> None:
     if cache_dir is None:
         return
-    from memory_schema import atomic_write
-
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
         atomic_write(cache_dir / CACHE_FILE, json.dumps(data, indent=1).encode(), mode=0o600)

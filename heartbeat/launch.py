@@ -15,10 +15,15 @@ import os
 import pathlib
 import shlex
 import typing as t
+import uuid
 
 import memory_schema as ms
+from heartbeat import notes, profiles
+from heartbeat.config import expand
 from heartbeat.errors import HeartbeatError, TmuxError, UsageError
-from heartbeat.session import account_environment
+from heartbeat.installed import installed
+from heartbeat.session import account_environment, build_launch, client_environment
+from heartbeat.tmux import Tmux
 
 if t.TYPE_CHECKING:
     from collections.abc import Sequence
@@ -27,7 +32,6 @@ if t.TYPE_CHECKING:
 
     from heartbeat.config import Settings
     from heartbeat.profiles import Profile
-    from heartbeat.tmux import Tmux
 
 #: The PRD ralphy works from when --prd is not given (the seed's).
 DEFAULT_PRD = "PRD.md"
@@ -167,10 +171,6 @@ def launch(
     cannot be written after the session started, the session is killed again
     and the error raised: a session runs only if the heartbeat can see it.
     """
-    from heartbeat import notes
-    from heartbeat.session import build_launch, client_environment
-    from heartbeat.tmux import Tmux
-
     problem = ms.name_problem(name)
     if problem:
         raise UsageError(problem)
@@ -201,8 +201,6 @@ def launch(
     entry = ms.Entry(name=name, command=command, file=note, line=0, end_line=0, dir=str(folder))
     launch = build_launch(entry, settings)
     shell = launch.shell_command
-    from heartbeat import profiles
-
     agents = profiles.load(settings.profiles, settings.signatures).agents
     accounts = account_environment(agents, os.environ, launch.environment)
     started = tmux.new_session(
@@ -246,10 +244,6 @@ def fit_command(command: str, settings: Settings) -> tuple[str, list[str]]:
     restart can resume that conversation. A Ralph loop whose engine rejects
     the flags ralphy passes it is reported, not changed.
     """
-    from heartbeat import profiles
-    from heartbeat.installed import installed
-    from heartbeat.session import client_environment
-
     loaded = profiles.load(settings.profiles, settings.signatures)
     profile = loaded.recognise(command)
     if profile is None:
@@ -281,22 +275,16 @@ def fit_command(command: str, settings: Settings) -> tuple[str, list[str]]:
 def with_session_id(command: str, profile: Profile, session_id: str | None = None) -> str:
     """*command* with ``FLAG UUID`` after the agent's name, where its profile takes one at
     start and the command gives none (Claude Code: ``claude --session-id UUID -p …``)."""
-    from heartbeat.profiles import agent_words
-
     flag = profile.session_flag
-    words = agent_words(command, profile)
+    words = profiles.agent_words(command, profile)
     if not flag or not words or any(command[a:b].startswith(flag) for a, b in words):
         return command
-    import uuid
-
     end = words[0][1]
     return f"{command[:end]} {flag} {session_id or uuid.uuid4()}{command[end:]}"
 
 
 def project_folder(directory: str | os.PathLike[str]) -> pathlib.Path:
     """The session's folder, absolute (``~`` expanded); UsageError when it is no folder."""
-    from heartbeat.config import expand
-
     folder = pathlib.Path(os.path.normpath(expand(directory).absolute()))
     if not folder.is_dir():
         what = "is not a folder" if folder.exists() else "does not exist"

@@ -16,7 +16,7 @@ import re
 import typing as t
 
 import memory_schema as ms
-from heartbeat import proc
+from heartbeat import notes, proc, session
 from heartbeat.tmux import Tmux
 
 if t.TYPE_CHECKING:
@@ -243,10 +243,7 @@ def verify_session(
     settings: Settings, date: datetime.date, now: pendulum.DateTime, name: str
 ) -> Verification:
     """Verify *name*'s folder; the start time is the tmux session's, else the note's."""
-    from heartbeat.notes import collect
-    from heartbeat.session import folder, parse_started
-
-    collection = collect(settings, date)
+    collection = notes.collect(settings, date)
     entry = collection.get(name)
     if entry is None:
         raise ms.EntryNotFound(name, f"the notes of {date.isoformat()} and the days before")
@@ -256,5 +253,5 @@ def verify_session(
     if panes:
         started = panes[0].created
     if started is None:
-        started = parse_started(entry.started, now)
-    return verify(folder(entry), entry.command, started)
+        started = session.parse_started(entry.started, now)
+    return verify(session.folder(entry), entry.command, started)
