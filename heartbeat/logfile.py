@@ -31,6 +31,7 @@ class DebugLog(logging.Handler):
         if self.target is None:
             if self.failed:
                 return
+            # off the quiet path: a dry-run check imports this module, and logs nothing
             import logging.handlers
 
             try:

@@ -20,7 +20,7 @@ import re
 import statistics
 import typing as t
 
-from heartbeat import history
+from heartbeat import history, proc, records
 from heartbeat.errors import UsageError
 
 if t.TYPE_CHECKING:
@@ -398,7 +398,7 @@ def _facts(
 
 def _git(facts: SessionFacts, command: str, started: float | None) -> None:
     """Commits since the start (with subjects), the uncommitted diffstat, the PRD's boxes."""
-    from heartbeat import proc
+    # off the --help path (heartbeat.cli.report imports this module; a guard forbids verify)
     from heartbeat.verify import verify
 
     if not facts.dir:
@@ -435,7 +435,7 @@ def _usage(
     settings: Settings,
 ) -> None:
     """Tokens and limits from the agent's records, else codex's printed ``tokens used``."""
-    from heartbeat import records
+    # off the --help path (heartbeat.cli.report imports this module; profiles costs ~5 ms)
     from heartbeat.profiles import load
 
     account = latest.get("account") or ""

@@ -13,7 +13,8 @@ built here, not loaded.
 Read top to bottom: the stage (the sessions, the settings, the stand-in programs, the
 repository), the run (``run_demo``), the cleanup (the server, its processes, the folder).
 The stand-in codex is a program of its own (``python -m heartbeat.demo.standin``), run in
-the demo's panes: it imports nothing of heartbeat.
+the demo's panes: it imports nothing of heartbeat. Python imports this package before it,
+so the heartbeat modules the demo runs are imported in the functions that use them.
 """
 
 from __future__ import annotations
@@ -137,6 +138,7 @@ exec sleep 999999
 
 def settings_for(folder: pathlib.Path) -> Settings:
     """The demo's settings, built here (the user's configuration is never loaded)."""
+    # off the stand-in's path: `python -m heartbeat.demo.standin` imports this package
     from heartbeat.config import Settings
 
     settings = Settings(
@@ -311,6 +313,7 @@ def _run(
     say: Callable[[str], None],
     timeout: float,
 ) -> DemoResult:
+    # off the stand-in's path: `python -m heartbeat.demo.standin` imports this package
     import pendulum
 
     import memory_schema as ms
@@ -365,6 +368,7 @@ def _start(
     say: Callable[[str], None],
 ) -> None:
     """Launch *session* as `heartbeat launch` does, or only list it (started 42 min ago)."""
+    # off the stand-in's path: `python -m heartbeat.demo.standin` imports this package
     from heartbeat import notes
     from heartbeat.launch import launch
 
@@ -433,6 +437,7 @@ def stop_server(socket: pathlib.Path) -> list[str]:
     leader), so the agents and their children are signalled as groups: HUP,
     then KILL for what is still alive after ``STOP_TIMEOUT``.
     """
+    # off the stand-in's path: `python -m heartbeat.demo.standin` imports this package
     from heartbeat.tmux import Tmux
 
     if not os.path.lexists(socket):
