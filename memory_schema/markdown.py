@@ -1,9 +1,9 @@
 """A note's Markdown structure: its frontmatter, and its blocks with exact line ranges.
 
-Blocks come from markdown-it-py's CommonMark tokens, imported on first use
-only (a cached parse never needs it). The tokens become a small tree of
-slotted nodes instead of ``SyntaxTreeNode``, whose generic build was a
-seventh of a long note's parse. The frontmatter is read, never rewritten.
+Blocks come from markdown-it-py's CommonMark tokens: only a parse imports this
+module (``memory_schema.parse``), a cached parse never does. The tokens become
+a small tree of slotted nodes instead of ``SyntaxTreeNode``, whose generic
+build was a seventh of a long note's parse. The frontmatter is read, never rewritten.
 """
 
 from __future__ import annotations
@@ -11,12 +11,12 @@ from __future__ import annotations
 import functools
 import typing as t
 
+from markdown_it import MarkdownIt
+
 from memory_schema.model import Problem
 
 if t.TYPE_CHECKING:
     import pathlib
-
-    from markdown_it import MarkdownIt
 
     from memory_schema.model import NoteText
 
@@ -42,8 +42,6 @@ class Node:
 
 @functools.cache
 def _markdown() -> MarkdownIt:
-    from markdown_it import MarkdownIt
-
     # Block structure only: entries are read from the raw inline text, so the
     # inline parse (a third of the time on long notes) is not run.
     return MarkdownIt("commonmark").enable(["table", "strikethrough"]).disable("inline")
@@ -86,6 +84,7 @@ def frontmatter(
         return 0, {}
     inner = "".join(note.lines[1:index])
     try:
+        # off the parse path: only a note with frontmatter needs YAML (25 ms to import)
         from frontmatter.default_handlers import YAMLHandler
 
         metadata = YAMLHandler().load(inner)

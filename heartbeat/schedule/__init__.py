@@ -186,6 +186,7 @@ def native(platform: str | None = None) -> Choice:
     platform = sys.platform if platform is None else platform
     if platform == "darwin":
         return Choice("launchd", "macOS: launchd runs the checks missed while the Mac slept")
+    # a cycle: heartbeat.schedule.systemd imports this package
     from heartbeat.schedule import systemd
 
     if systemd.manager_runs():
@@ -215,6 +216,7 @@ def install(
     every check twice). Raises UsageError for a bad schedule or ``via``, and the
     scheduler's ConfigError when it refuses.
     """
+    # a cycle: heartbeat.schedule.watch imports this package
     from heartbeat.schedule.watch import installed
 
     named = check_via(via)
@@ -253,6 +255,7 @@ def show(
 
 
 def _targets(settings: Settings, via: str | None, platform: str | None) -> list[str]:
+    # a cycle: heartbeat.schedule.watch imports this package
     from heartbeat.schedule.watch import installed
 
     if check_via(via):

@@ -27,13 +27,17 @@ import re
 import sys
 import typing as t
 
-from heartbeat import proc
+import pendulum
+from croniter import croniter
+
+# pendulum.local_timezone, under another name mypy does not mistake for a module.
+from pendulum.tz.local_timezone import get_local_timezone
+
+from heartbeat import config, proc
 from heartbeat.errors import UsageError
 
 if t.TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
-
-    import pendulum
 
     from heartbeat.config import Settings
 
@@ -86,8 +90,6 @@ def validate_schedule(expression: str, flag: str = "--schedule") -> str:
     ``NICKNAMES``; croniter's strict check rejects impossible dates (``0 0 31 2 *``).
     Raises UsageError naming ``flag``.
     """
-    from croniter import croniter
-
     # croniter reads a one-value range ("1-1") as the whole field; cron as that value
     fields = [_SINGLE_RANGE.sub(r"\1", field) for field in expression.split()]
     normal = " ".join(fields)
@@ -140,8 +142,6 @@ def expand(expression: str) -> list[list[int] | None]:
     """The values of each of the five fields (None for a field that matches every value),
     weekdays as 0 (Sunday) to 6. Cron runs when the minute, hour and month match and
     the day *or* the weekday does (when both are restricted; else the one that is)."""
-    from croniter import croniter
-
     fields, _ = croniter.expand(NICKNAMES.get(expression, expression))
     expanded: list[list[int] | None] = []
     for values in fields:
@@ -154,16 +154,11 @@ def expand(expression: str) -> list[list[int] | None]:
 
 def local_zone() -> pendulum.Timezone | pendulum.FixedTimezone:
     """The machine's time zone: the one the schedulers evaluate schedules in."""
-    # pendulum.local_timezone, under another name mypy does not mistake for a module.
-    from pendulum.tz.local_timezone import get_local_timezone
-
     return get_local_timezone()
 
 
 def local(moment: datetime.datetime) -> pendulum.DateTime:
     """``moment`` in local time; raises ValueError for a naive one (croniter would read UTC)."""
-    import pendulum
-
     if moment.tzinfo is None:
         raise ValueError("naive datetime: croniter would read it as UTC; pass an aware time")
     return pendulum.instance(moment).in_timezone(local_zone())
@@ -171,9 +166,6 @@ def local(moment: datetime.datetime) -> pendulum.DateTime:
 
 def next_runs(expression: str, now: datetime.datetime, count: int = 3) -> list[pendulum.DateTime]:
     """The next ``count`` runs after ``now``, in the machine's local time."""
-    import pendulum
-    from croniter import croniter
-
     it = croniter(expression, local(now))
     return [pendulum.instance(it.get_next(datetime.datetime)) for _ in range(count)]
 
@@ -294,15 +286,13 @@ def job_path(settings: Settings, env: Mapping[str, str], command: Sequence[str])
 
 def baked_env(env: Mapping[str, str]) -> list[tuple[str, str]]:
     """The ``BAKED_ENV`` variables set in ``env``, in that order, paths made absolute."""
-    from heartbeat.config import expand
-
     baked = []
     for name in BAKED_ENV:
         value = env.get(name)
         if value is None or (not value and name not in KEEP_EMPTY):
             continue
         if name in PATH_VARS:
-            value = str(expand(value).absolute())
+            value = str(config.expand(value).absolute())
         baked.append((name, value))
     return baked
 

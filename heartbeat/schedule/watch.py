@@ -14,14 +14,16 @@ import enum
 import pathlib
 import typing as t
 
+import pendulum
+from croniter import croniter
+
 from heartbeat.errors import HeartbeatError
 from heartbeat.schedule import LOOK_ORDER, SCHEDULERS, scheduler
 from heartbeat.schedule.job import describe_schedule, local, local_zone, next_runs
+from heartbeat.state import load_state
 from heartbeat.words import format_duration
 
 if t.TYPE_CHECKING:
-    import pendulum
-
     from heartbeat.config import Settings
     from heartbeat.state import State
 
@@ -121,9 +123,6 @@ def judge(
     schedule. ``last_check`` is epoch seconds (``state.last_check``); ``via``
     names the scheduler in the message (``SCHEDULERS``).
     """
-    import pendulum
-    from croniter import croniter
-
     local_now = local(now)
     grace = datetime.timedelta(minutes=grace_minutes)
     last = (
@@ -192,6 +191,7 @@ def installed(
     schedulers keep (a plist, a timer, a record of the automation); runs no
     scheduler's command. ``via`` looks at that scheduler only.
     """
+    # a cycle: heartbeat.schedule.cron imports this module
     from heartbeat.schedule import cron
 
     found: list[Installed] = []
@@ -225,8 +225,6 @@ def self_watch(
     Never raises: a scheduler that cannot be read gives UNKNOWN with the reason
     when no other one is found. For `status` and `doctor` as much as `show`.
     """
-    from heartbeat.state import load_state
-
     if state is None:
         state = load_state(settings.state_dir)
     found, errors = installed(settings, table=table, via=via)

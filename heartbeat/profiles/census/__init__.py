@@ -22,6 +22,8 @@ part of the installed package.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import pathlib
 import re
 import tomllib
@@ -209,8 +211,6 @@ def sources(agent: str, root: pathlib.Path) -> list[tuple[pathlib.Path, str]]:
 
 def version(agent: str, root: pathlib.Path) -> str:
     """The installed release's version, from its package.json."""
-    import json
-
     package = {
         "codex": "@openai/codex",
         "claude": "@anthropic-ai/claude-code",
@@ -237,8 +237,6 @@ def extract(agent: str, root: pathlib.Path) -> list[str]:
 
 
 def _digest(data: bytes) -> bytes:
-    import hashlib
-
     return hashlib.sha256(data).digest()
 
 

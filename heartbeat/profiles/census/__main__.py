@@ -12,15 +12,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import pathlib
 import re
 import sys
 import typing as t
 
 from heartbeat import profiles, signatures
 from heartbeat.profiles import census
-
-if t.TYPE_CHECKING:
-    import pathlib
 
 #: Why a message is not the agent's failure in a headless run: (pattern, why), first wins.
 IGNORE_RULES: tuple[tuple[str, str], ...] = (
@@ -90,11 +88,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _root(given: str | None) -> pathlib.Path:
-    import pathlib
-
     if given:
         return pathlib.Path(given)
     sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[3]))
+    # off the package's path: tests/ is in a checkout only, put on sys.path above
     from tests.realagents import install
 
     return install.cache_dir() / "node_modules"
