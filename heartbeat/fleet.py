@@ -716,9 +716,10 @@ def key_line(key_file: pathlib.Path, heartbeat: str | None = None) -> KeyLine:
             f"{key_file} is not one OpenSSH public key (a line such as `ssh-ed25519 AAAA… "
             "you@host`); pass the .pub file with --key"
         )
-    if heartbeat is None:
-        heartbeat = shlex.join(heartbeat_command())
-    if '"' in heartbeat or "\\" in heartbeat or not heartbeat.strip():
+    if heartbeat is not None and ('"' in heartbeat or "\\" in heartbeat or not heartbeat.strip()):
         raise UsageError(f"--heartbeat {heartbeat!r}: a path without quotes or backslashes")
-    command = f"{heartbeat} fleet serve"
+    # sshd gives the forced command to the user's shell: the path is one quoted word
+    # (a space, `;` or `$(` in it stays part of the path)
+    program = shlex.join(heartbeat_command()) if heartbeat is None else shlex.quote(heartbeat)
+    command = f"{program} fleet serve"
     return KeyLine(f'restrict,command="{command}" {" ".join(fields)}', key_file, command)

@@ -292,8 +292,8 @@ def window(
 ) -> tuple[datetime.datetime, datetime.datetime]:
     """The report's window: the given WHENs, else since the last digest (24 hours ago
     without one) until now. *replacing*: the day whose digest is being rewritten."""
-    end = parse_when(until, now) if until else now
-    if since:
+    end = parse_when(until, now) if until is not None else now
+    if since is not None:
         start = parse_when(since, now)
     else:
         last = last_digest(rows, end.timestamp(), other_day=replacing)

@@ -58,7 +58,7 @@ def report_command(
     cfg = common.settings(notes_dir=notes_dir, state_dir=state_dir)
     now = clock.pendulum_now(cfg.timezone)
     if write:
-        end = morning.parse_when(until, now) if until else now
+        end = morning.parse_when(until, now) if until is not None else now
         day = end.date()
         report = digest.build(cfg, now, day, since, until)
         warning = digest.write_on_demand(cfg, report, day, now)

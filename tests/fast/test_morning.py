@@ -229,3 +229,11 @@ PRINTED = [
 @pytest.mark.parametrize("row", PRINTED, ids=[p.id for p in PRINTED])
 def test_codex_printed_tokens_are_read(row: Printed) -> None:
     assert history.tokens_used(row.output) == row.expected
+
+
+def test_an_empty_when_is_a_usage_error_not_the_default_window() -> None:
+    from heartbeat.errors import UsageError
+    from heartbeat.morning import parse_when
+
+    with pytest.raises(UsageError):
+        parse_when("", datetime.datetime(2026, 12, 7, 17, 0, tzinfo=datetime.UTC))
