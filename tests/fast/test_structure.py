@@ -8,8 +8,11 @@ from __future__ import annotations
 import ast
 import functools
 import pathlib
+import re
 import subprocess
 import sys
+
+import heartbeat
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 PACKAGES = [REPO / "heartbeat", REPO / "memory_schema"]
@@ -160,3 +163,49 @@ def test_the_lazy_loggers_never_import_logging() -> None:
     lazy = REPO / "heartbeat" / "debuglog.py"
     assert not {i for i in top_level_imports(lazy) if i.split(".")[0] == "logging"}
     assert "logging" in top_level_imports(REPO / "heartbeat" / "logfile.py")
+
+
+#: What a function-level import outside the quiet path says on the line above it.
+WHY_HERE = re.compile(r"#\s*(a cycle|off the .+ path)\b")
+
+
+def function_imports(tree: ast.Module) -> list[ast.Import | ast.ImportFrom]:
+    """The import statements inside a function (or a method), anywhere in *tree*."""
+    found: list[ast.Import | ast.ImportFrom] = []
+
+    def visit(node: ast.AST, inside: bool) -> None:
+        for child in ast.iter_child_nodes(node):
+            if inside and isinstance(child, (ast.Import, ast.ImportFrom)):
+                found.append(child)
+            visit(child, inside or isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)))
+
+    visit(tree, False)
+    return found
+
+
+def test_outside_the_quiet_path_imports_are_at_the_top() -> None:
+    """STYLE 12b: the speed idioms stay in the box, ``heartbeat.QUIET_PATH`` plus the CLI's
+    command modules (``heartbeat.cli.*``, whose commands import their core when they run).
+
+    Anywhere else an import inside a function is there for a reason, said in a comment
+    on the line above it (or above the imports it is grouped with): ``# a cycle: …`` when
+    the module it names imports this one, ``# off the … path: …`` when at the top it
+    would load on the quiet path, the ``--help`` path, or another path that must not
+    pay for it.
+    """
+    unexplained = []
+    for path in modules():
+        name = module_name(path)
+        if name in heartbeat.QUIET_PATH or name.startswith("heartbeat.cli."):
+            continue
+        lines = path.read_text().splitlines()
+        imports = function_imports(ast.parse("\n".join(lines)))
+        covered = {n for node in imports for n in range(node.lineno, (node.end_lineno or 0) + 1)}
+        for node in imports:
+            above = node.lineno - 1  # 1-based number of the line above
+            while above in covered or (above > 0 and not lines[above - 1].strip()):
+                above -= 1
+            if above < 1 or not WHY_HERE.match(lines[above - 1].strip()):
+                where = f"{path.relative_to(REPO)}:{node.lineno}"
+                unexplained.append(f"{where}: {ast.unparse(node)}")
+    assert unexplained == [], "move these to the top, or say why not (a cycle, off a path)"
