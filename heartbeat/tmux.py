@@ -77,6 +77,7 @@ class Probe:
         self.message = message
         self.panes = {} if panes is None else panes
         self.output = {} if output is None else output
+        self._by_id: dict[str, Pane] | None = None
 
     def __repr__(self) -> str:
         return f"Probe({self.server!r}, {self.message!r}, {len(self.panes)} sessions)"
@@ -86,11 +87,9 @@ class Probe:
 
     def pane(self, pane_id: str) -> Pane | None:
         """The pane of this id, in whatever session it is now."""
-        for panes in self.panes.values():
-            for pane in panes:
-                if pane.pane_id == pane_id:
-                    return pane
-        return None
+        if self._by_id is None or len(self._by_id) != sum(map(len, self.panes.values())):
+            self._by_id = {p.pane_id: p for panes in self.panes.values() for p in panes}
+        return self._by_id.get(pane_id)
 
 
 class Tmux:

@@ -130,17 +130,11 @@ def _agent_pane_gone(here: list[Pane], memory: SessionState) -> bool:
 def _remembered(probe: Probe, memory: SessionState, name: str) -> Pane | None:
     if not memory.pane_id:
         return None
-    for panes in probe.panes.values():
-        for pane in panes:
-            if pane.pane_id != memory.pane_id:
-                continue
-            if pane.session == name:
-                return pane
-            # pane ids start again at %0 when a server restarts: elsewhere, the pid must agree
-            if memory.pane_pid is not None and pane.pid == memory.pane_pid:
-                return pane
-            return None
-    return None
+    pane = probe.pane(memory.pane_id)
+    if pane is None or pane.session == name:
+        return pane
+    # pane ids start again at %0 when a server restarts: elsewhere, the pid must agree
+    return pane if memory.pane_pid is not None and pane.pid == memory.pane_pid else None
 
 
 def _renamed(

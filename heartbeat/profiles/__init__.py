@@ -306,6 +306,12 @@ PREFIXES = frozenset(
 _VARIABLE = re.compile(r"\$(?:\{(\w+)\}|(\w+))")
 
 
+@functools.lru_cache(maxsize=256)
+def _real(path: str) -> str:
+    # a check asks the same account folders once per session: the links are read once
+    return os.path.realpath(path)
+
+
 def resolve_folder(folder: str, env: Mapping[str, str]) -> str | None:
     """*folder* as one path however it is spelled: quotes, ``~``, ``$VAR``/``${VAR}``, symlinks.
 
@@ -325,7 +331,7 @@ def resolve_folder(folder: str, env: Mapping[str, str]) -> str | None:
             folder = os.path.expanduser(folder)
         values = {**env, "HOME": home}
         folder = _VARIABLE.sub(lambda m: values.get(m.group(1) or m.group(2), m.group()), folder)
-    return os.path.realpath(os.path.normpath(folder))
+    return _real(os.path.normpath(folder))
 
 
 def command_words(command: str) -> list[str]:
