@@ -460,7 +460,7 @@ def startups() -> list[Startup]:
         # captured, not a terminal: click's plain help, without rich and markdown-it
         Startup("help", [script, "--help"], (*RESTART_CRON_VERIFY, "rich", "markdown_it")),
         # status reports whether the scheduler keeps the schedule (DESIGN §7): the
-        # scheduler modules are its to import; croniter only when an entry is installed.
+        # scheduler modules, croniter with them, are its to import.
         Startup("status", [script, "status"], ("heartbeat.verify", "heartbeat.notify", "libtmux")),
     ]
 
