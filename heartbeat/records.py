@@ -58,15 +58,7 @@ def _tail(path: str) -> list[dict[str, t.Any]]:
             data = handle.read()
     except OSError:
         return []
-    rows = []
-    for line in data.split(b"\n"):
-        try:
-            row = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(row, dict):
-            rows.append(row)
-    return rows
+    return _objects(data)
 
 
 def _codex(session_id: str, path: str) -> Record:
@@ -187,15 +179,7 @@ def _rows(path: pathlib.Path) -> list[dict[str, t.Any]]:
             data = handle.read(USAGE_BYTES)
     except OSError:
         return []
-    rows = []
-    for line in data.split(b"\n"):
-        try:
-            row = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(row, dict):
-            rows.append(row)
-    return rows
+    return _objects(data)
 
 
 def _number(value: object) -> int:
@@ -279,3 +263,16 @@ def _claude_usage(rows: list[dict[str, t.Any]]) -> Usage | None:
             "total": fresh + written + cached + output,
         }
     return Usage(tokens, list(windows.values()), "transcript")
+
+
+def _objects(data: bytes) -> list[dict[str, t.Any]]:
+    """The JSON objects of a JSON-lines text; a line cut or torn is passed over."""
+    rows = []
+    for line in data.split(b"\n"):
+        try:
+            row = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(row, dict):
+            rows.append(row)
+    return rows

@@ -254,11 +254,7 @@ class Tmux:
         target = replace if isinstance(replace, str) else f"={name}"
         args = ["kill-session", "-t", target, ";"] if replace else []
         args += ["new-session", "-d", "-s", name, "-x", "200", "-y", "50"]
-        if start_dir:
-            args += ["-c", start_dir]
-        for pair in environment:
-            args += ["-e", pair]
-        args.append(shell_command)
+        args += _spawn(shell_command, start_dir, environment)
         return self.run(*args, env=client_env, wrap=wrap)
 
     def new_window(
@@ -272,11 +268,7 @@ class Tmux:
     ) -> proc.Result:
         """A new window in session *session* (exactly that name) running *shell_command*."""
         args = ["new-window", "-d", "-t", f"={session}:"]
-        if start_dir:
-            args += ["-c", start_dir]
-        for pair in environment:
-            args += ["-e", pair]
-        args.append(shell_command)
+        args += _spawn(shell_command, start_dir, environment)
         return self.run(*args, env=client_env)
 
     def respawn_pane(
@@ -295,11 +287,7 @@ class Tmux:
         """
         # the old run's lines must not be read as the new one's: its history goes first
         args = ["clear-history", "-t", pane_id, ";", "respawn-pane", "-k", "-t", pane_id]
-        if start_dir:
-            args += ["-c", start_dir]
-        for pair in environment:
-            args += ["-e", pair]
-        args.append(shell_command)
+        args += _spawn(shell_command, start_dir, environment)
         return self.run(*args, env=client_env)
 
     def kill_session(self, name: str) -> proc.Result:
@@ -378,3 +366,12 @@ def busy(pids: Collection[int], tail: str) -> set[int] | None:
                 break
             stack.extend(children.get(child, ()))
     return found
+
+
+def _spawn(shell_command: str, start_dir: str | None, environment: t.Sequence[str]) -> list[str]:
+    """The arguments every command that starts a process takes: its folder, its
+    ``-e`` pairs and the shell command (new-session, new-window, respawn-pane)."""
+    args = ["-c", start_dir] if start_dir else []
+    for pair in environment:
+        args += ["-e", pair]
+    return [*args, shell_command]
