@@ -8,6 +8,7 @@ binaries needed: tests/realagents/test_census.py extracts the messages again fro
 from __future__ import annotations
 
 import datetime
+import functools
 import os
 import tomllib
 import typing as t
@@ -24,6 +25,12 @@ PINS = tomllib.loads(
 )["agents"]
 
 
+@functools.cache
+def load(agent: str) -> census.Census:
+    """A census file, read once for all the rows (each is a few hundred entries)."""
+    return census.load(agent)
+
+
 class Row(t.NamedTuple):
     agent: str
     entry: census.Entry
@@ -32,19 +39,19 @@ class Row(t.NamedTuple):
 ROWS = [
     Row(agent, entry)
     for agent in census.AGENTS
-    for entry in census.load(agent).entries
+    for entry in load(agent).entries
     if entry.kind != "ignored"
 ]
 
 
 @pytest.mark.parametrize("agent", census.AGENTS)
 def test_the_census_is_of_the_pinned_release(agent: str) -> None:
-    assert census.load(agent).version == PINS[agent]["version"]
+    assert load(agent).version == PINS[agent]["version"]
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[f"{r.agent}:{r.entry.text[:40]}" for r in ROWS])
 def test_each_classified_message_is_matched_with_its_class(row: Row) -> None:
-    found = census.load(row.agent)
+    found = load(row.agent)
     profile = profiles.load().named(row.agent)
     assert profile is not None
     line = census.printed(found, row.entry)
@@ -54,7 +61,7 @@ def test_each_classified_message_is_matched_with_its_class(row: Row) -> None:
 
 @pytest.mark.parametrize("agent", census.AGENTS)
 def test_each_ignored_message_says_why(agent: str) -> None:
-    ignored = [e for e in census.load(agent).entries if e.kind == "ignored"]
+    ignored = [e for e in load(agent).entries if e.kind == "ignored"]
     assert all(e.why.strip() for e in ignored)
 
 
