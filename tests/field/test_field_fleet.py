@@ -16,7 +16,6 @@ import pathlib
 import shutil
 import signal
 import subprocess
-import time
 import typing as t
 
 import pytest
@@ -32,7 +31,8 @@ if t.TYPE_CHECKING:
 CONNECT = 3
 COMMAND = 30
 #: A hang guard's slack over connect_timeout + command_timeout: never a speed test.
-MARGIN = 30
+#: A hang guard: far above any fleet command's own timeouts.
+pytestmark = pytest.mark.timeout(240)
 
 FOREVER = "codex exec -s workspace-write 'scenario:work-forever keep the API green'"
 AUTH = "codex exec -s workspace-write 'scenario:auth fix the login redirect'"
@@ -83,10 +83,8 @@ def configure(
     config.write_text(top + "\n".join(lines) + "\n")
 
 
-def fleet_json(*args: str, bound: float = CONNECT + COMMAND) -> tuple[int, dict[str, t.Any]]:
-    started = time.monotonic()
+def fleet_json(*args: str) -> tuple[int, dict[str, t.Any]]:
     code, out, err = helpers.cli("fleet", *args, "--json")
-    assert time.monotonic() - started < bound + MARGIN, "hang guard"
     assert out.strip(), err
     return code, json.loads(out)
 
@@ -235,7 +233,7 @@ def test_a_control_socket_left_by_a_killed_master(tmp_path: pathlib.Path, lab: s
     assert any(p.exists() for p in sockets)  # the dead master's socket stays behind
 
     for _ in range(2):
-        code, data = fleet_json("status", bound=CONNECT + COMMAND + 2)
+        code, data = fleet_json("status")
         row = by_host(data)["alpha"]
         assert row["error"] is None, row["error"]
         assert row["status"] is not None
@@ -305,7 +303,7 @@ def test_fleet_report_puts_what_needs_you_first_across_hosts(
         local=False,
     )
 
-    code, data = fleet_json("report", "--since", "12h", bound=CONNECT + 2 * COMMAND)
+    code, data = fleet_json("report", "--since", "12h")
 
     assert code == 1
     hosts = by_host(data)
