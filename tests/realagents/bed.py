@@ -312,6 +312,14 @@ def capture(socket: pathlib.Path, name: str) -> str:
     return tmux(socket, "capture-pane", "-p", "-J", "-t", f"={name}:", "-S", "-", "-E", "-")
 
 
+def wait_for(socket: pathlib.Path, name: str, text: str, seconds: float = 120) -> None:
+    """Until the pane shows *text*: a hang guard of two minutes (the agents answer in seconds)."""
+    from libtmux.test.retry import retry_until
+
+    if not retry_until(lambda: text in capture(socket, name), seconds, raises=False):
+        raise AssertionError(f"{text!r} not seen in {name}: {capture(socket, name)[-2000:]}")
+
+
 def exit_code(text: str) -> int | None:
     for line in reversed(text.splitlines()):
         if line.startswith("EXITED: "):

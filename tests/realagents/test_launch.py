@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 import typing as t
 
 import pytest
@@ -60,10 +59,7 @@ def test_launch_starts_a_codex_that_runs_to_completion(
     )
     assert code == 0, err
     assert "codex exec -s workspace-write 'Add a greeting'" in out
-    deadline = time.monotonic() + 120
-    while "EXITED: " not in bed.capture(socket_path, "greet"):
-        assert time.monotonic() < deadline, bed.capture(socket_path, "greet")[-1500:]
-        time.sleep(0.2)
+    bed.wait_for(socket_path, "greet", "EXITED: ")
     assert "EXITED: 0" in bed.capture(socket_path, "greet")
     _, report = helpers.check_json("--dry-run")
     assert helpers.by_name(report)["greet"]["diagnosis"] in {"completed", "read_and_exit"}
@@ -83,10 +79,7 @@ def test_a_seed_command_is_launched_as_the_installed_codex_accepts_it(
     assert code == 0, err
     assert "codex exec -s workspace-write 'Add a greeting'" in out
     assert "rejects `--full-auto`" in err
-    deadline = time.monotonic() + 120
-    while "EXITED: " not in bed.capture(socket_path, "seed"):
-        assert time.monotonic() < deadline, bed.capture(socket_path, "seed")[-1500:]
-        time.sleep(0.2)
+    bed.wait_for(socket_path, "seed", "EXITED: ")
     assert "EXITED: 0" in bed.capture(socket_path, "seed")
 
 
@@ -125,10 +118,7 @@ def test_launch_gives_claude_code_a_session_id_its_transcript_is_named_by(
     )
     assert code == 0, err
     given = out.split("--session-id ", 1)[1].split()[0]
-    deadline = time.monotonic() + 120
-    while "EXITED: " not in bed.capture(socket_path, "ask"):
-        assert time.monotonic() < deadline, bed.capture(socket_path, "ask")[-1500:]
-        time.sleep(0.2)
+    bed.wait_for(socket_path, "ask", "EXITED: ")
     assert list((the_bed.home / ".claude" / "projects").glob(f"*/{given}.jsonl"))
     _, report = helpers.check_json("--dry-run")
     assert helpers.by_name(report)["ask"]["agent_session"] == given

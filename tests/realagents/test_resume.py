@@ -64,12 +64,7 @@ def start(the_bed: bed.Bed, socket: pathlib.Path, name: str) -> None:
     wait_for(socket, name, "EXITED: ")
 
 
-def wait_for(socket: pathlib.Path, name: str, text: str) -> None:
-    """Until the pane shows *text* (a hang guard of two minutes: the agents answer in seconds)."""
-    deadline = time.monotonic() + 120
-    while text not in bed.capture(socket, name):
-        assert time.monotonic() < deadline, bed.capture(socket, name)[-2000:]
-        time.sleep(0.2)
+wait_for = bed.wait_for
 
 
 def check(offset: float = 0.0) -> dict[str, t.Any]:
