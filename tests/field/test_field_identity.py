@@ -222,8 +222,21 @@ def test_killed_and_recreated_with_the_same_name_by_the_user_is_not_owned(
     wait_for(agents, "docs", "exec")
     assert session(check_at(), "docs").diagnosis == "healthy"
     tmux = Tmux(agents)
-    tmux.run("kill-session", "-t", "=docs")
-    made = tmux.run("new-session", "-d", "-s", "docs", "-c", str(work), "exec tail -f README.md")
+    # one chained call: killing the server's last session and making another in two calls
+    # races the server's exit ("server exited unexpectedly")
+    made = tmux.run(
+        "kill-session",
+        "-t",
+        "=docs",
+        ";",
+        "new-session",
+        "-d",
+        "-s",
+        "docs",
+        "-c",
+        str(work),
+        "exec tail -f README.md",
+    )
     assert made.returncode == 0, made.stderr
     wait_command(agents, "=docs:", "tail")
     pid = helpers.session_pid(agents, "docs")
