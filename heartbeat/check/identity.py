@@ -17,6 +17,7 @@ import re
 import typing as t
 
 import memory_schema as ms
+from heartbeat.profiles import resolve_folder
 from heartbeat.session import TAIL_PROGRAM, launch_stamp, shell_command, squash
 from heartbeat.tmux import SHELLS
 
@@ -48,7 +49,8 @@ def server_of(entry: ms.Entry, stable: pathlib.Path, env: Mapping[str, str]) -> 
     if parsed is None:
         return stable
     if parsed.socket_path:
-        return pathlib.Path(_expand(parsed.socket_path, env))
+        # as the user's shell read it: `~`, `$HOME`, `${VAR}` (one folder however spelled)
+        return pathlib.Path(resolve_folder(parsed.socket_path, env) or parsed.socket_path)
     return socket_folder(env) / (parsed.socket_name or "default")
 
 
@@ -56,13 +58,6 @@ def socket_folder(env: Mapping[str, str]) -> pathlib.Path:
     """tmux's own folder for named sockets: ``$TMUX_TMPDIR/tmux-UID`` (TMUX_TMPDIR: /tmp)."""
     base = env.get("TMUX_TMPDIR") or "/tmp"
     return pathlib.Path(base) / f"tmux-{os.geteuid()}"
-
-
-def _expand(path: str, env: Mapping[str, str]) -> str:
-    if path.startswith("~"):
-        home = env.get("HOME") or os.path.expanduser("~")
-        path = home + path[1:] if path == "~" or path.startswith("~/") else path
-    return os.path.expanduser(path)
 
 
 class Found(t.NamedTuple):

@@ -44,10 +44,22 @@ class Where(t.NamedTuple):
         Where("tmux -Lwork new -d -s x 'codex exec go'", True, f"/run/t/tmux-{UID}/work"),
         Where("tmux -S ~/socks/a new -d -s x 'codex exec go'", True, "/home/u/socks/a"),
         Where("tmux -S /srv/s new-session -d -s x 'codex exec go'", True, "/srv/s"),
+        Where("tmux -S $HOME/socks/a new -d -s x 'codex exec go'", True, "/home/u/socks/a"),
+        Where('tmux -S "${HOME}/socks/a" new -d -s x codex', True, "/home/u/socks/a"),
         Where("tmux new -d -s x 'codex exec go'", True, f"/run/t/tmux-{UID}/default"),
         Where("tmux -f /dev/null new -d -s x 'codex exec go'", True, f"/run/t/tmux-{UID}/default"),
     ],
-    ids=["plain", "dash-L", "dash-L-attached", "dash-S-home", "dash-S", "default", "dash-f"],
+    ids=[
+        "plain",
+        "dash-L",
+        "dash-L-attached",
+        "dash-S-home",
+        "dash-S",
+        "dash-S-variable",
+        "dash-S-braced-quoted",
+        "default",
+        "dash-f",
+    ],
 )
 def test_a_session_is_on_the_server_its_logged_line_names(row: Where) -> None:
     logged = ms.Entry(
