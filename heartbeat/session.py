@@ -111,7 +111,9 @@ _NO_FOLDER = (
 
 
 def _expand(folder: str) -> str:
-    return os.path.expanduser(folder)
+    """A logged folder as the user's shell read it (``~``, ``$HOME``, ``${VAR}``): tmux's
+    ``-c`` and the anatomy's quoted ``cd`` expand nothing themselves."""
+    return os.path.expanduser(os.path.expandvars(folder))
 
 
 def resume_command(command: str, profile: Profile, session_id: str, prompt: str) -> str | None:

@@ -262,3 +262,21 @@ def test_two_entries_with_one_command_never_follow_the_same_pane() -> None:
     placed = [(entry("a", CODEX), "/s"), (entry("b", CODEX), "/s")]
     finds = _find_all(placed, {"/s": probe(pane("mine", "%4", 12))}, State(), {"a", "b"})
     assert [f.renamed for f in finds] == ["mine", None]
+
+
+def test_a_logged_folder_is_read_as_the_shell_read_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    from heartbeat.session import build_launch
+    from tests.fast.pipeline import settings
+
+    monkeypatch.setenv("HOME", "/home/u")
+    logged = ms.Entry(
+        name="x",
+        command="tmux -S /s new -d -s x -c $HOME/app 'codex exec go'",
+        file=NOTE,
+        line=1,
+        end_line=1,
+        tmux_command=True,
+    )
+    assert build_launch(logged, settings()).start_dir == "/home/u/app"
+    plain = entry("y", "codex exec go", dir="${HOME}/api")
+    assert "cd /home/u/api && " in build_launch(plain, settings()).shell_command
